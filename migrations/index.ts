@@ -1,0 +1,4 @@
+import { Foundation1764320000000 } from './1764320000000-Foundation';
+
+/** Every migration, oldest first. Listed explicitly so the same list works from ts and from dist. */
+export const MIGRATIONS = [Foundation1764320000000];

@@ -1,0 +1,35 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { WHARF_CONFIG, WharfConfig } from './config/config';
+import { HealthController } from './health/health.controller';
+import { ModelsModule } from './models/models.module';
+import { METRICS, Metrics } from './observability/metrics';
+import { ProjectsModule } from './projects/projects.module';
+import { VersionsModule } from './versions/versions.module';
+
+/** Process-wide values made before Nest starts: the config, the open database, the metrics. */
+@Global()
+@Module({})
+class CoreModule {
+  static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
+    const providers = [
+      { provide: WHARF_CONFIG, useValue: config },
+      { provide: DataSource, useValue: dataSource },
+      { provide: METRICS, useValue: metrics },
+    ];
+    return { module: CoreModule, providers, exports: providers.map((provider) => provider.provide) };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule],
+      controllers: [HealthController],
+    };
+  }
+}

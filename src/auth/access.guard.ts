@@ -1,0 +1,59 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { WharfError } from '../common/errors/wharf-error';
+import { assertName } from '../common/validation/names';
+import { ACCESS_METADATA, AccessRule } from './access.decorator';
+import { AuthService } from './auth.service';
+import { WharfRequest } from './auth-context';
+import { roleAtLeast } from './roles';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The global guard. A route without an access decision is treated as needing a token (never
+ * as public); the route-table test makes sure no route relies on that.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(AuthService) private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]) ?? { kind: 'authenticated' };
+    if (rule.kind === 'public') return true;
+
+    const request = context.switchToHttp().getRequest<WharfRequest>();
+    const header = request.headers.authorization;
+    if (!header) {
+      throw new WharfError('unauthenticated', 'Send a Wharf token as "Authorization: Bearer <token>"');
+    }
+    const match = BEARER.exec(header);
+    if (!match) throw new WharfError('token_invalid', 'The Authorization header must be "Bearer <token>"');
+    const auth = await this.auth.authenticate(match[1]);
+    request.auth = auth;
+
+    if (rule.kind === 'platform-admin') {
+      if (!auth.platformAdmin || auth.tokenProjectId || (auth.roleCeiling && auth.roleCeiling !== 'admin')) {
+        throw new WharfError('forbidden', 'This action needs a platform admin token without project scope or role ceiling');
+      }
+    }
+    if (rule.kind === 'project') {
+      const projectName = assertName('project', request.params.project, 'project');
+      const project = await this.auth.projectAccess(auth, projectName);
+      if (!project) throw new WharfError('project_not_found', `No project "${projectName}"`);
+      if (!roleAtLeast(project.role, rule.role)) {
+        throw new WharfError(
+          'forbidden',
+          `This action needs the ${rule.role} role in project "${projectName}"; the token has ${project.role}`,
+        );
+      }
+      request.project = project;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { WharfError } from '../common/errors/wharf-error';
+import { AuthContext, ProjectContext } from './auth-context';
+import { lowerRole, Role } from './roles';
+import { digestsEqual, hashTokenSecret } from './token-secret';
+
+interface TokenRow {
+  token_id: string;
+  secret_sha256: string;
+  project_id: string | null;
+  role_ceiling: Role | null;
+  expired: boolean;
+  revoked: boolean;
+  principal_id: string;
+  principal_name: string;
+  platform_admin: boolean;
+}
+
+/** Only the first use in a minute is written, so authentication is not a write per request. */
+const LAST_USED_RESOLUTION_SECONDS = 60;
+
+@Injectable()
+export class AuthService {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** Who a bearer token belongs to; throws 401 with a precise code when it cannot be used. */
+  async authenticate(secret: string): Promise<AuthContext> {
+    const digest = hashTokenSecret(secret);
+    const rows: TokenRow[] = await this.dataSource.query(
+      `SELECT t.id AS token_id, t.secret_sha256, t.project_id, t.role_ceiling,
+              (t.expires_at IS NOT NULL AND t.expires_at <= now()) AS expired,
+              (t.revoked_at IS NOT NULL) AS revoked,
+              p.id AS principal_id, p.name AS principal_name, p.platform_admin
+         FROM api_tokens t JOIN principals p ON p.id = t.principal_id
+        WHERE t.secret_sha256 = $1`,
+      [digest],
+    );
+    const row = rows[0];
+    // The lookup is by digest; the constant-time comparison keeps that true even if the
+    // query is ever changed to match on a prefix.
+    if (!row || !digestsEqual(row.secret_sha256, digest)) {
+      throw new WharfError('token_invalid', 'The bearer token is not a known Wharf token');
+    }
+    if (row.revoked) throw new WharfError('token_revoked', 'The bearer token has been revoked');
+    if (row.expired) throw new WharfError('token_expired', 'The bearer token has expired');
+    void this.touch(row.token_id);
+    return {
+      principalId: row.principal_id,
+      principalName: row.principal_name,
+      platformAdmin: row.platform_admin,
+      tokenId: row.token_id,
+      tokenProjectId: row.project_id,
+      roleCeiling: row.role_ceiling,
+    };
+  }
+
+  /**
+   * The caller's effective role in a project: platform admins are admins everywhere, others
+   * have their membership role; a project-scoped token sees only its project, and a role
+   * ceiling caps the result. Null when the caller may not even know the project exists.
+   */
+  async projectAccess(auth: AuthContext, projectName: string): Promise<ProjectContext | null> {
+    const rows: { id: string; name: string; role: Role | null }[] = await this.dataSource.query(
+      `SELECT pr.id, pr.name, m.role
+         FROM projects pr
+         LEFT JOIN project_members m ON m.project_id = pr.id AND m.principal_id = $2
+        WHERE pr.name = $1`,
+      [projectName, auth.principalId],
+    );
+    const project = rows[0];
+    if (!project) return null;
+    if (auth.tokenProjectId && auth.tokenProjectId !== project.id) return null;
+    const role: Role | null = auth.platformAdmin ? 'admin' : project.role;
+    if (!role) return null;
+    return { id: project.id, name: project.name, role: lowerRole(role, auth.roleCeiling) };
+  }
+
+  private async touch(tokenId: string): Promise<void> {
+    try {
+      await this.dataSource.query(
+        `UPDATE api_tokens SET last_used_at = now()
+          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2))`,
+        [tokenId, LAST_USED_RESOLUTION_SECONDS],
+      );
+    } catch {
+      // Recording last use is best effort; it must never fail the request.
+    }
+  }
+}

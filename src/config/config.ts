@@ -1,0 +1,105 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the registry reads, validated once at start.
+ * Defaults make `npm start` work with nothing set: embedded Postgres and blobs on local disk
+ * under DATA_DIR.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL');
+
+export const configSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  WHARF_ADMIN_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  MAX_METADATA_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+  S3_ENDPOINT: httpUrl.optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .default('wharf'),
+  S3_ACCESS_KEY: z.string().min(1).optional(),
+  S3_SECRET_KEY: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_PRESIGNED_DOWNLOADS: booleanString.default('false'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface WharfConfig extends RawConfig {
+  /** DATA_DIR resolved against the working directory. */
+  dataDir: string;
+}
+
+/** Variables whose values never appear in error messages or logs. */
+const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY']);
+
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(configSchema.shape);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function displayValue(name: string, value: string | undefined): string {
+  if (value === undefined) return '(unset)';
+  if (SECRET_VARIABLES.has(name)) return '****';
+  if (name === 'DATABASE_URL') return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@');
+  return JSON.stringify(value);
+}
+
+/**
+ * Reads the configuration from an environment. Empty strings count as unset, so `FOO=` in a
+ * compose file falls back to the default. Throws a ConfigError listing every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
+  const input: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name}=${displayValue(name, input[name])}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  const s3Credentials = [config.S3_ACCESS_KEY, config.S3_SECRET_KEY].filter(Boolean).length;
+  if (config.S3_ENDPOINT && s3Credentials !== 2) {
+    throw new ConfigError([
+      `S3_ACCESS_KEY=${displayValue('S3_ACCESS_KEY', input.S3_ACCESS_KEY)}: S3_ENDPOINT is set, so S3_ACCESS_KEY and S3_SECRET_KEY are required`,
+    ]);
+  }
+  return { ...config, dataDir: path.resolve(config.DATA_DIR) };
+}
+
+export const WHARF_CONFIG = Symbol('WHARF_CONFIG');

@@ -1,0 +1,9 @@
+import { ApiToken } from '../auth/api-token.entity';
+import { Principal } from '../auth/principal.entity';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { Model } from '../models/model.entity';
+import { ProjectMember } from '../projects/project-member.entity';
+import { Project } from '../projects/project.entity';
+import { ModelVersion } from '../versions/model-version.entity';
+
+export const ENTITIES = [Principal, ApiToken, Project, ProjectMember, Model, ModelVersion, AuditEvent];

@@ -1,0 +1,108 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { bootstrapAdmin } from './auth/bootstrap-admin';
+import { ProblemFilter } from './common/errors/problem.filter';
+import { createValidationPipe } from './common/validation/validation';
+import { WharfConfig } from './config/config';
+import { dataSourceOptions, DatabaseTarget, runMigrations } from './database/data-source';
+import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
+import { httpLogging } from './observability/http-logging';
+import { PinoNestLogger } from './observability/logger';
+import { Metrics } from './observability/metrics';
+
+export interface Registry {
+  app: NestExpressApplication;
+  dataSource: DataSource;
+  /** A bootstrap admin token generated on this (first) start; print it once. */
+  generatedAdminToken?: string;
+  close(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  logger: Logger;
+  /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
+  inMemoryDatabase?: boolean;
+}
+
+/** JSON bodies are metadata, never artifacts: artifacts stream through their own routes. */
+const JSON_BODY_LIMIT = '1mb';
+
+/**
+ * Builds a ready-to-listen registry: database (embedded or external), migrations, bootstrap
+ * admin, and the Nest app with its global pipe, filter, logging, metrics and OpenAPI. Used by
+ * main.ts and by the tests, so both run the same wiring.
+ */
+export async function createRegistry(config: WharfConfig, options: RegistryOptions): Promise<Registry> {
+  let embedded: EmbeddedPostgres | undefined;
+  let target: DatabaseTarget;
+  if (config.DATABASE_URL) {
+    target = { url: config.DATABASE_URL, embedded: false, poolSize: config.DATABASE_POOL_SIZE };
+  } else {
+    embedded = await startEmbeddedPostgres(options.inMemoryDatabase ? undefined : path.join(config.dataDir, 'postgres'));
+    target = { url: embedded.url, embedded: true, poolSize: 1 };
+  }
+
+  const dataSource = new DataSource(dataSourceOptions(target));
+  try {
+    await dataSource.initialize();
+    const applied = await runMigrations(dataSource, target.embedded);
+    if (applied.length) options.logger.info({ migrations: applied }, 'applied database migrations');
+    const { generatedToken } = await bootstrapAdmin(dataSource, config.WHARF_ADMIN_TOKEN);
+
+    const metrics = new Metrics();
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, dataSource, metrics), {
+      logger: new PinoNestLogger(options.logger),
+      bodyParser: false,
+    });
+    configureApp(app, options.logger, metrics);
+    await app.init();
+    return {
+      app,
+      dataSource,
+      generatedAdminToken: generatedToken,
+      async close() {
+        await app.close();
+        if (dataSource.isInitialized) await dataSource.destroy();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+function configureApp(app: NestExpressApplication, logger: Logger, metrics: Metrics): void {
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(httpLogging(logger));
+  app.use(metrics.middleware());
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+}
+
+function setupOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Wharf registry')
+      .setDescription(
+        'Model registry and artifact cache for Kubernetes model serving. Every error is ' +
+          '`application/problem+json` (RFC 9457) with a stable `code`.',
+      )
+      .setVersion('v1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Wharf API token (wharf_…)' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}

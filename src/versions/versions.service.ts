@@ -1,0 +1,216 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { Actor, ProjectContext } from '../auth/auth-context';
+import { roleAtLeast } from '../auth/roles';
+import { WharfError } from '../common/errors/wharf-error';
+import { Page, paginate } from '../common/pagination/cursor';
+import { parseSort } from '../common/pagination/sort';
+import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { Model } from '../models/model.entity';
+import { ModelsService } from '../models/models.service';
+import { CreateVersionDto, ListVersionsQuery, UpdateVersionDto, VersionDto } from './dto/version.dto';
+import { manifestDigest } from './manifest';
+import { ModelVersion } from './model-version.entity';
+
+const VERSION_SORTS = {
+  number: { column: 'version.number', cast: 'integer' },
+  createdAt: { column: 'version.created_at', cast: 'timestamptz' },
+};
+
+/** Version numbers in paths: a positive integer without sign or leading zeros. */
+export function parseVersionNumber(raw: string): number {
+  const number = /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(number) || number > 2_147_483_647) {
+    throw new WharfError('validation_failed', `"${raw}" is not a version number`, {
+      errors: [{ field: 'version', message: 'must be a positive integer' }],
+    });
+  }
+  return number;
+}
+
+export function versionDto(project: ProjectContext, model: Model, version: ModelVersion): VersionDto {
+  return {
+    project: project.name,
+    model: model.name,
+    number: version.number,
+    state: version.state,
+    description: version.description,
+    metadata: version.metadata,
+    manifestDigest: version.manifestDigest,
+    createdBy: version.createdBy,
+    createdAt: version.createdAt.toISOString(),
+    committedAt: version.committedAt?.toISOString() ?? null,
+  };
+}
+
+@Injectable()
+export class VersionsService {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ModelsService) private readonly models: ModelsService,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {}
+
+  /**
+   * Creates a draft with the model's next number. Taking the number is an UPDATE of the model
+   * row, so concurrent creations queue on its lock; a failed insert rolls the counter back, so
+   * numbers stay gapless.
+   */
+  async create(project: ProjectContext, actor: Actor, modelName: string, dto: CreateVersionDto): Promise<VersionDto> {
+    const metadata = this.checkedMetadata(dto.metadata);
+    return this.dataSource.transaction(async (manager) => {
+      const model = await this.models.find(project, modelName, manager);
+      const [rows]: [{ number: number }[], number] = await manager.query(
+        `UPDATE models SET next_version = next_version + 1, updated_at = now() WHERE id = $1 RETURNING next_version - 1 AS number`,
+        [model.id],
+      );
+      const number = rows[0].number;
+      const version = await manager.save(
+        manager.create(ModelVersion, {
+          modelId: model.id,
+          number,
+          state: 'draft',
+          description: dto.description ?? '',
+          metadata,
+          createdBy: actor.principalName,
+        }),
+      );
+      await this.audit.record(manager, actor, {
+        action: 'version.create',
+        target: `${project.name}/${model.name}@${number}`,
+        project: project.name,
+        details: { description: version.description },
+      });
+      return versionDto(project, model, version);
+    });
+  }
+
+  async list(project: ProjectContext, modelName: string, query: ListVersionsQuery): Promise<Page<VersionDto>> {
+    const model = await this.models.find(project, modelName);
+    const order = parseSort(query.sort, VERSION_SORTS, '-number', 'version.id');
+    const builder = this.dataSource
+      .getRepository(ModelVersion)
+      .createQueryBuilder('version')
+      .where('version.model_id = :modelId', { modelId: model.id });
+    if (query.state) builder.andWhere('version.state = :state', { state: query.state });
+    else builder.andWhere(`version.state <> 'archived'`);
+    const page = await paginate(builder, order, query.cursor, query.limit);
+    return { items: page.items.map((version) => versionDto(project, model, version)), nextCursor: page.nextCursor };
+  }
+
+  async get(project: ProjectContext, modelName: string, rawNumber: string): Promise<VersionDto> {
+    const model = await this.models.find(project, modelName);
+    const version = await this.find(project, model, rawNumber);
+    return versionDto(project, model, version);
+  }
+
+  /** Description and metadata change only while draft; state moves ready ⇄ archived, draft → failed. */
+  async update(project: ProjectContext, actor: Actor, modelName: string, rawNumber: string, dto: UpdateVersionDto): Promise<VersionDto> {
+    const metadata = dto.metadata === undefined ? undefined : this.checkedMetadata(dto.metadata);
+    return this.dataSource.transaction(async (manager) => {
+      const model = await this.models.find(project, modelName, manager);
+      const version = await this.find(project, model, rawNumber, manager, true);
+      const changes: Partial<ModelVersion> = {};
+      if (dto.description !== undefined || metadata !== undefined) {
+        if (version.state !== 'draft') {
+          throw new WharfError('version_immutable', `Version ${version.number} is ${version.state}; only a draft's description and metadata can change`);
+        }
+        if (dto.description !== undefined) changes.description = dto.description;
+        if (metadata !== undefined) changes.metadata = metadata;
+      }
+      if (dto.state !== undefined && dto.state !== version.state) {
+        const allowed: Record<string, string> = { ready: 'archived', archived: 'ready', draft: 'failed' };
+        if (allowed[version.state] !== dto.state) {
+          throw new WharfError('version_state_conflict', `Version ${version.number} is ${version.state}; it cannot become ${dto.state}`);
+        }
+        changes.state = dto.state;
+      }
+      if (Object.keys(changes).length) await manager.update(ModelVersion, { id: version.id }, changes as object);
+      await this.audit.record(manager, actor, {
+        action: changes.state ? `version.${changes.state === 'ready' ? 'unarchive' : changes.state === 'archived' ? 'archive' : 'fail'}` : 'version.update',
+        target: `${project.name}/${model.name}@${version.number}`,
+        project: project.name,
+        details: { ...changes, previousState: version.state },
+      });
+      return versionDto(project, model, await manager.findOneByOrFail(ModelVersion, { id: version.id }));
+    });
+  }
+
+  /**
+   * Makes a draft ready: its manifest digest is fixed and from then on it is immutable (the
+   * schema's trigger refuses any later change). Committing a ready version again answers it
+   * unchanged, so a client may retry a commit whose response it lost.
+   */
+  async commit(project: ProjectContext, actor: Actor, modelName: string, rawNumber: string): Promise<VersionDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const model = await this.models.find(project, modelName, manager);
+      const version = await this.find(project, model, rawNumber, manager, true);
+      if (version.state === 'ready') return versionDto(project, model, version);
+      if (version.state !== 'draft') {
+        throw new WharfError('version_state_conflict', `Version ${version.number} is ${version.state}; only a draft can be committed`);
+      }
+      const digest = manifestDigest([]);
+      await manager.query(
+        `UPDATE model_versions SET state = 'ready', committed_at = now(), manifest_digest = $2 WHERE id = $1`,
+        [version.id, digest],
+      );
+      await this.audit.record(manager, actor, {
+        action: 'version.commit',
+        target: `${project.name}/${model.name}@${version.number}`,
+        project: project.name,
+        details: { manifestDigest: digest },
+      });
+      return versionDto(project, model, await manager.findOneByOrFail(ModelVersion, { id: version.id }));
+    });
+  }
+
+  /** Editors may delete drafts and failed versions; committed ones need an admin. */
+  async remove(project: ProjectContext, actor: Actor, modelName: string, rawNumber: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const model = await this.models.find(project, modelName, manager);
+      const version = await this.find(project, model, rawNumber, manager, true);
+      const committed = version.state === 'ready' || version.state === 'archived';
+      if (committed && !roleAtLeast(project.role, 'admin')) {
+        throw new WharfError('forbidden', `Deleting a ${version.state} version needs the admin role in project "${project.name}"`);
+      }
+      await manager.delete(ModelVersion, { id: version.id });
+      await this.audit.record(manager, actor, {
+        action: 'version.delete',
+        target: `${project.name}/${model.name}@${version.number}`,
+        project: project.name,
+        details: { state: version.state, manifestDigest: version.manifestDigest },
+      });
+    });
+  }
+
+  private async find(
+    project: ProjectContext,
+    model: Model,
+    rawNumber: string,
+    manager: EntityManager = this.dataSource.manager,
+    forUpdate = false,
+  ): Promise<ModelVersion> {
+    const number = parseVersionNumber(rawNumber);
+    const query = manager
+      .getRepository(ModelVersion)
+      .createQueryBuilder('version')
+      .where('version.model_id = :modelId AND version.number = :number', { modelId: model.id, number });
+    if (forUpdate) query.setLock('pessimistic_write');
+    const version = await query.getOne();
+    if (!version) throw new WharfError('version_not_found', `No version ${number} of model "${project.name}/${model.name}"`);
+    return version;
+  }
+
+  private checkedMetadata(metadata: Record<string, unknown> | undefined): Record<string, unknown> {
+    if (metadata === undefined) return {};
+    const bytes = Buffer.byteLength(JSON.stringify(metadata));
+    if (bytes > this.config.MAX_METADATA_BYTES) {
+      throw new WharfError('metadata_too_large', `metadata is ${bytes} bytes; at most ${this.config.MAX_METADATA_BYTES} are allowed`, {
+        errors: [{ field: 'metadata', message: `at most ${this.config.MAX_METADATA_BYTES} bytes when serialised` }],
+      });
+    }
+    return metadata;
+  }
+}

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './observability/logger';
 import { createRegistry } from './registry';
@@ -25,14 +26,16 @@ async function main(): Promise<void> {
         '',
         `    ${registry.generatedAdminToken}`,
         '',
-        '  Set WHARF_ADMIN_TOKEN to choose your own instead.',
+        `  It is also in ${registry.generatedAdminTokenFile} (readable by this user only);`,
+        '  delete that file once you have stored the token. Set WHARF_ADMIN_TOKEN to choose your own.',
         '',
       ].join('\n') + '\n',
     );
   }
   await registry.app.listen(config.PORT, config.HOST);
+  const address = registry.app.getHttpServer().address() as AddressInfo;
   logger.info(
-    { port: config.PORT, host: config.HOST, database: config.DATABASE_URL ? 'external' : 'embedded', dataDir: config.dataDir },
+    { port: address.port, host: config.HOST, database: config.DATABASE_URL ? 'external' : 'embedded', dataDir: config.dataDir },
     'wharf registry listening',
   );
 }

@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -21,6 +22,8 @@ export interface Registry {
   dataSource: DataSource;
   /** A bootstrap admin token generated on this (first) start; print it once. */
   generatedAdminToken?: string;
+  /** Where that token was also written, like Jenkins' initialAdminPassword. */
+  generatedAdminTokenFile?: string;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
     const applied = await runMigrations(dataSource, target.embedded);
     if (applied.length) options.logger.info({ migrations: applied }, 'applied database migrations');
     const { generatedToken } = await bootstrapAdmin(dataSource, config.WHARF_ADMIN_TOKEN);
+    const generatedTokenFile = generatedToken ? await writeAdminTokenFile(config.dataDir, generatedToken) : undefined;
 
     const metrics = new Metrics();
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, dataSource, metrics), {
@@ -66,6 +70,7 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
       app,
       dataSource,
       generatedAdminToken: generatedToken,
+      generatedAdminTokenFile: generatedTokenFile,
       async close() {
         await app.close();
         if (dataSource.isInitialized) await dataSource.destroy();
@@ -77,6 +82,14 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
     await embedded?.stop();
     throw error;
   }
+}
+
+/** The generated admin token, readable by the registry's user only, for scripts and the README. */
+async function writeAdminTokenFile(dataDir: string, token: string): Promise<string> {
+  const file = path.join(dataDir, 'initial-admin-token');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return file;
 }
 
 function configureApp(app: NestExpressApplication, logger: Logger, metrics: Metrics): void {

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import * as path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { servePglite } from './pglite-server';
 
 export interface EmbeddedPostgres {
   /** A postgres:// URL that the `pg` driver connects to unchanged. */
@@ -12,18 +11,16 @@ export interface EmbeddedPostgres {
 /**
  * Runs PGlite (Postgres compiled to WebAssembly) in this process and serves it on a loopback
  * port, so TypeORM's ordinary `pg` driver talks to it like any Postgres. PGlite is a single
- * session: the caller must keep a pool of one connection so transactions never interleave.
+ * session; several connections take turns on it, one transaction at a time.
  *
  * `dataDir` undefined keeps the database in memory (tests).
  */
-export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
-  if (dataDir) await mkdir(path.dirname(dataDir), { recursive: true });
+export async function startEmbeddedPostgres(dataDir?: string, maxConnections = 4): Promise<EmbeddedPostgres> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ? { dataDir } : undefined);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
-  await server.start();
-  const address = server.getServerConn();
+  const server = await servePglite(db, maxConnections);
   return {
-    url: `postgresql://postgres@${address}/postgres?sslmode=disable`,
+    url: `postgresql://postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`,
     async stop() {
       await server.stop();
       await db.close();

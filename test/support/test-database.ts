@@ -41,3 +41,16 @@ export async function createTestDatabase(): Promise<TestDatabase | undefined> {
     },
   };
 }
+
+/**
+ * A database several registry processes can share: a fresh Postgres database with
+ * TEST_DATABASE_URL, otherwise PGlite served by this test process to many connections
+ * (pglite-socket keeps an open transaction on the connection that began it).
+ */
+export async function createSharedDatabase(): Promise<TestDatabase> {
+  const database = await createTestDatabase();
+  if (database) return database;
+  const { startEmbeddedPostgres } = await import('../../src/database/embedded-postgres');
+  const embedded = await startEmbeddedPostgres(undefined, 32);
+  return { url: embedded.url, drop: () => embedded.stop() };
+}

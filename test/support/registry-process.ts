@@ -1,0 +1,67 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ADMIN_TOKEN } from './test-registry';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface RegistryProcess {
+  url: string;
+  child: ChildProcess;
+  /** Every log line the process printed so far (JSON lines and plain stderr). */
+  output: string[];
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the registry as a real child process (`src/main.ts` through swc), the way operators run
+ * it, and resolves once it logs that it is listening. PORT=0 lets the OS pick the port.
+ */
+export async function startRegistryProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<RegistryProcess> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      WHARF_ADMIN_TOKEN: ADMIN_TOKEN,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`registry did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      if (!line.includes('wharf registry listening')) return;
+      clearTimeout(timer);
+      resolve(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`registry exited with ${code} before listening:\n${output.join('\n')}`));
+    });
+  });
+  const url = await listening;
+  return {
+    url,
+    child,
+    output,
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

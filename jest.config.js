@@ -1,4 +1,5 @@
 // Unit specs sit next to the code (src/, *.spec.ts); integration tests live in test/ (*.test.ts).
+/* eslint-disable no-undef */
 const swc = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },

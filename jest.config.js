@@ -1,5 +1,4 @@
 // Unit specs sit next to the code (src/, *.spec.ts); integration tests live in test/ (*.test.ts).
-/* eslint-disable no-undef */
 const swc = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },

@@ -70,7 +70,7 @@ export class ConfigError extends Error {
 function displayValue(name: string, value: string | undefined): string {
   if (value === undefined) return '(unset)';
   if (SECRET_VARIABLES.has(name)) return '****';
-  if (name === 'DATABASE_URL') return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@');
+  if (name === 'DATABASE_URL') return JSON.stringify(value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@'));
   return JSON.stringify(value);
 }
 

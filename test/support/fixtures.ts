@@ -1,0 +1,42 @@
+import { ADMIN_TOKEN, bearer, TestRegistry } from './test-registry';
+
+/** Small API steps the tests share; each one asserts that it worked. */
+export async function createProject(wharf: TestRegistry, name: string): Promise<void> {
+  const response = await wharf.http.post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name });
+  if (response.status !== 201) throw new Error(`creating project ${name}: ${response.status} ${JSON.stringify(response.body)}`);
+}
+
+export async function createModel(wharf: TestRegistry, project: string, name: string, extra: object = {}): Promise<void> {
+  const response = await wharf.http.post(`/api/v1/projects/${project}/models`).set(bearer(ADMIN_TOKEN)).send({ name, ...extra });
+  if (response.status !== 201) throw new Error(`creating model ${name}: ${response.status} ${JSON.stringify(response.body)}`);
+}
+
+export async function addMember(wharf: TestRegistry, project: string, principal: string, role: string): Promise<void> {
+  const response = await wharf.http
+    .put(`/api/v1/projects/${project}/members/${principal}`)
+    .set(bearer(ADMIN_TOKEN))
+    .send({ role });
+  if (response.status !== 200) throw new Error(`adding ${principal}: ${response.status} ${JSON.stringify(response.body)}`);
+}
+
+/** A token for `principal` made by the platform admin; returns the secret. */
+export async function createToken(
+  wharf: TestRegistry,
+  principal: string,
+  options: { project?: string; role?: string; expiresInDays?: number; expiresAt?: string } = {},
+): Promise<string> {
+  const response = await wharf.http
+    .post('/api/v1/tokens')
+    .set(bearer(ADMIN_TOKEN))
+    .send({ name: `${principal}-token`, principal, ...options });
+  if (response.status !== 201) throw new Error(`creating token: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.token as string;
+}
+
+/** Asserts an RFC 9457 problem document with the given status and code. */
+export function expectProblem(response: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number, code: string): void {
+  expect({ status: response.status, code: response.body.code }).toEqual({ status, code });
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(response.body).toMatchObject({ type: `urn:wharf:problem:${code}`, status, title: expect.any(String), detail: expect.any(String) });
+  expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
+}

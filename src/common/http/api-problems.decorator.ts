@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 import { ProblemDto } from './problem.dto';
 
@@ -14,12 +14,12 @@ export function ApiProblems(...codes: ErrorCode[]): MethodDecorator & ClassDecor
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return applyDecorators(
+    ApiExtraModels(ProblemDto),
     ...[...byStatus].map(([status, statusCodes]) =>
       ApiResponse({
         status,
-        type: ProblemDto,
         description: statusCodes.map((code) => `\`${code}\`: ${ERROR_CODES[code].title}`).join('; '),
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
       }),
     ),
   );

@@ -1,0 +1,137 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Problem, WharfApiError, WharfUnavailableError } from './errors';
+
+export interface HttpClientOptions {
+  /** Registry base URL, e.g. http://localhost:8080 */
+  url: string;
+  token?: string;
+  /** Attempts after the first for retryable failures (network, 5xx, 429). */
+  retries?: number;
+  /** First backoff; doubles each attempt, with jitter. */
+  backoffMs?: number;
+  /** Ceiling for one wait, including a server's Retry-After. */
+  maxBackoffMs?: number;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | string[] | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /**
+   * Whether the request may be sent again after it possibly reached the server. GET, HEAD, PUT
+   * and DELETE are idempotent by HTTP's rules; a POST is only retried when the server surely did
+   * not act on it (connection refused, 429, 503).
+   */
+  idempotent?: boolean;
+}
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const NOT_PROCESSED_STATUS = new Set([429, 503]);
+const CONNECTION_REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function networkCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: string } })?.cause;
+  return cause?.code ?? (error as { code?: string })?.code;
+}
+
+/** Seconds or an HTTP date, as RFC 9110 §10.2.3 allows. */
+export function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** JSON over HTTP with the registry's conventions: bearer token, problem+json errors, retries. */
+export class HttpClient {
+  readonly url: string;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.retries = options.retries ?? 4;
+    this.backoffMs = options.backoffMs ?? 250;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  }
+
+  buildUrl(path: string, query?: RequestOptions['query']): string {
+    const url = new URL(this.url + path);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined) continue;
+      for (const item of [value].flat()) url.searchParams.append(key, String(item));
+    }
+    return url.toString();
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      'User-Agent': this.options.userAgent ?? 'wharf-client',
+      ...(this.options.token ? { Authorization: `Bearer ${this.options.token}` } : {}),
+      ...extra,
+    };
+  }
+
+  async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /** Sends a request with retries and returns the successful response (2xx/3xx) unread. */
+  async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = this.buildUrl(path, options.query);
+    const idempotent = options.idempotent ?? method !== 'POST';
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers = this.headers({ ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers });
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(url, { method, headers, body, signal: options.signal, redirect: 'follow' });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        const refused = CONNECTION_REFUSED.has(networkCode(error) ?? '');
+        if (attempt < this.retries && (idempotent || refused)) {
+          await this.wait(attempt, undefined, options.signal);
+          continue;
+        }
+        throw new WharfUnavailableError(`cannot reach ${this.url}: ${networkCode(error) ?? (error as Error).message}`, error);
+      }
+      if (response.ok || (response.status >= 300 && response.status < 400)) return response;
+      const retryable = RETRYABLE_STATUS.has(response.status) && (idempotent || NOT_PROCESSED_STATUS.has(response.status));
+      if (retryable && attempt < this.retries) {
+        await response.body?.cancel();
+        await this.wait(attempt, retryAfterMs(response.headers.get('retry-after')), options.signal);
+        continue;
+      }
+      throw new WharfApiError(await readProblem(response), method, url);
+    }
+  }
+
+  private async wait(attempt: number, serverMs: number | undefined, signal?: AbortSignal): Promise<void> {
+    const exponential = this.backoffMs * 2 ** attempt;
+    const jittered = exponential / 2 + Math.random() * (exponential / 2);
+    await sleep(Math.min(this.maxBackoffMs, serverMs ?? jittered), undefined, { signal });
+  }
+}
+
+/** The problem document of a failed response, or one made up from its status line. */
+export async function readProblem(response: Response): Promise<Problem> {
+  const text = await response.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(text) as Problem;
+    if (parsed && typeof parsed.code === 'string') return parsed;
+  } catch {
+    // not JSON: fall through
+  }
+  return {
+    type: 'about:blank',
+    title: response.statusText || 'HTTP error',
+    status: response.status,
+    detail: text.slice(0, 500) || `HTTP ${response.status}`,
+    code: `http_${response.status}`,
+  };
+}

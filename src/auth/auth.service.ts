@@ -51,19 +51,28 @@ export class AuthService {
     this.access = new StampedCache(config.CACHE_MAX_ENTRIES, config.CACHE_TTL_SECONDS);
   }
 
+  /**
+   * The cached decision for a token, if there is a current one (synchronous, for hot paths).
+   * Undefined means "ask authenticate()", never "refused".
+   */
+  cachedAuthentication(secret: string, digest = hashTokenSecret(secret)): AuthContext | undefined {
+    const cached = this.tokens.get(this.invalidation.authStamp(), digest);
+    const now = Date.now();
+    if (!cached || (cached.expiresAtMs !== null && cached.expiresAtMs <= now)) return undefined;
+    if (now - cached.touchedAtMs >= LAST_USED_RESOLUTION_SECONDS * 1000) {
+      cached.touchedAtMs = now;
+      void this.touch(cached.context.tokenId);
+    }
+    return cached.context;
+  }
+
   /** Who a bearer token belongs to; throws 401 with a precise code when it cannot be used. */
   async authenticate(secret: string): Promise<AuthContext> {
     const digest = hashTokenSecret(secret);
     const stamp = this.invalidation.authStamp();
-    const cached = this.tokens.get(stamp, digest);
+    const hit = this.cachedAuthentication(secret, digest);
+    if (hit) return hit;
     const now = Date.now();
-    if (cached && (cached.expiresAtMs === null || cached.expiresAtMs > now)) {
-      if (now - cached.touchedAtMs >= LAST_USED_RESOLUTION_SECONDS * 1000) {
-        cached.touchedAtMs = now;
-        void this.touch(cached.context.tokenId);
-      }
-      return cached.context;
-    }
     const rows: TokenRow[] = await this.dataSource.query(
       `SELECT t.id AS token_id, t.secret_sha256, t.project_id, t.role_ceiling, t.expires_at,
               (t.expires_at IS NOT NULL AND t.expires_at <= now()) AS expired,
@@ -99,6 +108,11 @@ export class AuthService {
    * have their membership role; a project-scoped token sees only its project, and a role
    * ceiling caps the result. Null when the caller may not even know the project exists.
    */
+  /** The cached role of a token in a project, if there is a current one (synchronous). */
+  cachedProjectAccess(auth: AuthContext, projectName: string): ProjectContext | undefined {
+    return this.access.get(this.invalidation.authStamp(), `${auth.tokenId}\n${projectName}`);
+  }
+
   async projectAccess(auth: AuthContext, projectName: string): Promise<ProjectContext | null> {
     const stamp = this.invalidation.authStamp();
     const key = `${auth.tokenId}\n${projectName}`;

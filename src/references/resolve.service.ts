@@ -33,9 +33,15 @@ export function resolvedDto(projectName: string, model: Model, version: VersionR
  * LISTEN/NOTIFY. Drafts and failed versions never resolve; an archived version still does by
  * number or digest (an exact pin keeps working), but tags only ever point at ready versions.
  */
+interface CachedResolution {
+  dto: ResolvedVersionDto;
+  /** The response body, serialised once. */
+  json: string;
+}
+
 @Injectable()
 export class ResolveService {
-  private readonly cache: StampedCache<ResolvedVersionDto>;
+  private readonly cache: StampedCache<CachedResolution>;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -50,7 +56,7 @@ export class ResolveService {
     const stamp = this.invalidation.projectStamp(project.id);
     const cacheKey = `${modelName}\n${ref}`;
     const hit = this.cache.get(stamp, cacheKey);
-    if (hit) return hit;
+    if (hit) return hit.dto;
     const full = completeReference(parseReference(ref, { bareIsTag: true }), { project: project.name, model: modelName });
     const model = await this.models.find(project, modelName);
     const version = await findVersion(this.dataSource.manager, project.name, model, full.selector);
@@ -58,7 +64,12 @@ export class ResolveService {
       throw new WharfError('version_not_ready', `Version ${formatSelector(full.selector)} of "${project.name}/${model.name}" is ${version.state}`);
     }
     const dto = resolvedDto(project.name, model, version, full.selector);
-    this.cache.set(stamp, cacheKey, dto);
+    this.cache.set(stamp, cacheKey, { dto, json: JSON.stringify(dto) });
     return dto;
+  }
+
+  /** The serialised answer a previous resolve of exactly this model and ref cached, if still current. */
+  cachedJson(project: ProjectContext, modelName: string, ref: string): string | undefined {
+    return this.cache.get(this.invalidation.projectStamp(project.id), `${modelName}\n${ref}`)?.json;
   }
 }

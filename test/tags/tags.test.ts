@@ -120,6 +120,27 @@ describe('tags', () => {
     expect((await registry.http.get(`${M}/tags/prod`).set(auth).expect(200)).body.version).toBe(2);
   });
 
+  it('drops latest with the last ready version, resolves digests to the first ready version, and deletes tags with their model', async () => {
+    await seedModel(registry.http, 'rel', 'life', 2);
+    const L = '/api/v1/projects/rel/models/life';
+    const digest = (await registry.http.get(`${L}/versions/1`).set(auth).expect(200)).body.manifestDigest;
+    const byDigest = async () => (await registry.http.get(`${L}/resolve`).query({ ref: `@${digest}` }).set(auth).expect(200)).body;
+    expect((await byDigest()).number).toBe(1);
+    await registry.http.patch(`${L}/versions/1`).set(auth).send({ state: 'archived' }).expect(200);
+    expect((await byDigest()).number).toBe(2);
+    expect((await registry.http.get(`${L}/resolve?ref=@1`).set(auth).expect(200)).body.state).toBe('archived');
+    await registry.http.patch(`${L}/versions/2`).set(auth).send({ state: 'archived' }).expect(200);
+    await registry.http.get(`${L}/tags/latest`).set(auth).expect(404);
+    const latest = (await registry.http.get(`${L}/tags/latest/history`).set(auth).expect(200)).body.items;
+    expect(latest[0]).toMatchObject({ action: 'delete', from: 2, to: null });
+    expect(await byDigest()).toMatchObject({ number: 1, state: 'archived' });
+    await registry.http.patch(`${L}/versions/2`).set(auth).send({ state: 'ready' }).expect(200);
+    await registry.http.put(`${L}/tags/keep`).set(auth).send({ version: 2 }).expect(200);
+    await registry.http.delete(L).set(auth).expect(204);
+    const left = await registry.registry.dataSource.query(`SELECT count(*)::int AS n FROM tag_history WHERE tag = 'keep'`);
+    expect(left[0].n).toBe(0);
+  });
+
   it('refuses malformed tag names', async () => {
     const response = await registry.http.put(`${M}/tags/-bad`).set(auth).send({ version: 1 }).expect(400);
     expect(response.body.code).toBe('invalid_name');

@@ -2,11 +2,15 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { HealthController } from './health/health.controller';
+import { InvalidationModule } from './invalidation/invalidation.module';
 import { ModelsModule } from './models/models.module';
 import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
+import { ReferencesModule } from './references/references.module';
+import { TagsModule } from './tags/tags.module';
 import { VersionsModule } from './versions/versions.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
@@ -28,7 +32,18 @@ export class AppModule {
   static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule],
+      imports: [
+        CoreModule.register(config, dataSource, metrics),
+        AuditModule,
+        InvalidationModule,
+        AuthModule,
+        ProjectsModule,
+        ModelsModule,
+        VersionsModule,
+        TagsModule,
+        ReferencesModule,
+        EndpointsModule,
+      ],
       controllers: [HealthController],
     };
   }

@@ -8,6 +8,10 @@ import { ModelsModule } from './models/models.module';
 import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
 import { VersionsModule } from './versions/versions.module';
+import { StorageModule } from './storage/storage.module';
+import { FilesModule } from './files/files.module';
+import { UploadsModule } from './uploads/uploads.module';
+import { GcModule } from './gc/gc.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
 @Global()
@@ -28,7 +32,7 @@ export class AppModule {
   static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule],
+      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule, StorageModule, FilesModule, UploadsModule, GcModule],
       controllers: [HealthController],
     };
   }

@@ -6,6 +6,9 @@ import { binary, createUpload, draft, MIB, partOf, putPart, sha256, shuffled, up
 import { S3Target, startS3rver } from '../support/s3';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 
+/** form-data keeps directories in a filename only when it is given as `filepath`. */
+const formPath = (filepath: string) => ({ filepath }) as unknown as { filename: string };
+
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of iterable) items.push(item);
@@ -177,7 +180,7 @@ describe.each(['fs', 's3'] as const)('uploads and downloads on the %s driver', (
     const response = await registry.http
       .post(`${versions}/1/files`)
       .set(bearer(ADMIN_TOKEN))
-      .attach('file', one, { filepath: 'weights/one.bin' })
+      .attach('file', one, formPath('weights/one.bin'))
       .attach('file', two, 'two.txt')
       .expect(201);
     expect(response.body).toEqual([
@@ -186,7 +189,7 @@ describe.each(['fs', 's3'] as const)('uploads and downloads on the %s driver', (
     ]);
     const download = await binary(registry.http.get(`${versions}/1/files/weights/one.bin`).set(bearer(ADMIN_TOKEN))).expect(200);
     expect(sha256(download.body as Buffer)).toBe(sha256(one));
-    const bad = await registry.http.post(`${versions}/1/files`).set(bearer(ADMIN_TOKEN)).attach('file', two, { filepath: '../evil.txt' });
+    const bad = await registry.http.post(`${versions}/1/files`).set(bearer(ADMIN_TOKEN)).attach('file', two, formPath('../evil.txt'));
     expect([bad.status, bad.body.code]).toEqual([400, 'invalid_path']);
     const notForm = await registry.http.post(`${versions}/1/files`).set(bearer(ADMIN_TOKEN)).set('Content-Type', 'application/octet-stream').send(two);
     expect(notForm.status).toBe(415);

@@ -79,14 +79,6 @@ export class BlobsService {
     );
   }
 
-  async usage(manager: EntityManager, projectId: string): Promise<{ quota: number; used: number }> {
-    const rows: { quota_bytes: string | null; used_bytes: string }[] = await manager.query(
-      `SELECT quota_bytes, used_bytes FROM project_storage WHERE project_id = $1`,
-      [projectId],
-    );
-    return { quota: Number(rows[0]?.quota_bytes ?? this.config.PROJECT_STORAGE_QUOTA), used: Number(rows[0]?.used_bytes ?? 0) };
-  }
-
   private async lockStorage(manager: EntityManager, projectId: string): Promise<{ quota: number; used: number }> {
     await manager.query(`INSERT INTO project_storage (project_id) VALUES ($1) ON CONFLICT (project_id) DO NOTHING`, [projectId]);
     const rows: { quota_bytes: string | null; used_bytes: string }[] = await manager.query(

@@ -3,6 +3,7 @@ import { ModelsModule } from '../models/models.module';
 import { BlobsService } from './blobs.service';
 import { FilesController } from './files.controller';
 import { FilesService } from './files.service';
+import { StorageController } from './storage.controller';
 
-@Module({ imports: [ModelsModule], controllers: [FilesController], providers: [FilesService, BlobsService], exports: [BlobsService] })
+@Module({ imports: [ModelsModule], controllers: [FilesController, StorageController], providers: [FilesService, BlobsService], exports: [BlobsService] })
 export class FilesModule {}

@@ -3,7 +3,7 @@ import { manifestDigest } from '../../src/versions/manifest';
 import { ARTIFACT_STORE, ArtifactStore, MIN_PART_SIZE } from '../../src/storage/artifact-store';
 import { GcService } from '../../src/gc/gc.service';
 import { binary, createUpload, draft, MIB, partOf, putPart, sha256, shuffled, uploadFile } from '../support/artifacts';
-import { S3Target, startS3rver } from '../support/s3';
+import { externalS3, S3Target, startS3rver } from '../support/s3';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 
 /** form-data keeps directories in a filename only when it is given as `filepath`. */
@@ -15,7 +15,10 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-describe.each(['fs', 's3'] as const)('uploads and downloads on the %s driver', (driver) => {
+// Real S3 rules (Ceph RGW) too, when TEST_S3_ENDPOINT / TEST_S3_ACCESS_KEY / TEST_S3_SECRET_KEY point at one.
+const DRIVERS = externalS3() ? (['fs', 's3', 'external-s3'] as const) : (['fs', 's3'] as const);
+
+describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
   let registry: TestRegistry;
   let s3: S3Target | undefined;
   let store: ArtifactStore;
@@ -23,12 +26,15 @@ describe.each(['fs', 's3'] as const)('uploads and downloads on the %s driver', (
 
   beforeAll(async () => {
     s3 = driver === 's3' ? await startS3rver() : undefined;
+    const external = driver === 'external-s3' ? externalS3()! : undefined;
+    const bucket = external ? `wharf-test-${randomBytes(4).toString('hex')}` : 'wharf-test';
+    const target = s3 ?? external;
     registry = await startTestRegistry({
       UPLOAD_PART_SIZE: String(5 * MIB),
       GC_GRACE_SECONDS: '0',
       GC_INTERVAL_SECONDS: '0',
       MAX_FILE_SIZE: String(64 * MIB),
-      ...(s3 ? { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: 'wharf-test' } : {}),
+      ...(target ? { S3_ENDPOINT: target.endpoint, S3_ACCESS_KEY: target.accessKey, S3_SECRET_KEY: target.secretKey, S3_BUCKET: bucket } : {}),
     });
     store = registry.registry.app.get(ARTIFACT_STORE);
     gc = registry.registry.app.get(GcService);
@@ -200,14 +206,27 @@ describe.each(['fs', 's3'] as const)('uploads and downloads on the %s driver', (
     const versions = await draft(registry.url, 'p-limits');
     const huge = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a', size: 64 * MIB + 1, sha256: 'a'.repeat(64) });
     expect([huge.status, huge.body.code]).toEqual([413, 'file_too_large']);
-    const [{ id }] = await registry.registry.dataSource.query(`SELECT id FROM projects WHERE name = 'p-limits'`);
-    await registry.registry.dataSource.query(`INSERT INTO project_storage (project_id, quota_bytes) VALUES ($1, 150)`, [id]);
+    const quota = await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: 150 }).expect(200);
+    expect(quota.body).toMatchObject({ quotaBytes: 150, quotaSource: 'project', usedBytes: 0 });
     await uploadFile(registry.url, `${versions}/1`, 'a', randomBytes(100));
-    const over = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'b', size: 51, sha256: 'b'.repeat(64) });
+    const pendingData = randomBytes(30);
+    const pending = await createUpload(registry.url, `${versions}/1`, { path: 'pending', data: pendingData });
+    const usage = await registry.http.get('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).expect(200);
+    expect(usage.body).toMatchObject({ quotaBytes: 150, usedBytes: 100, pendingUploadBytes: 30 });
+    const over = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'b', size: 21, sha256: 'b'.repeat(64) });
     expect([over.status, over.body.code]).toEqual([409, 'storage_quota_exceeded']);
     const form = await registry.http.post(`${versions}/1/files`).set(bearer(ADMIN_TOKEN)).attach('file', randomBytes(60), 'c');
+    // The form check counts stored blobs only (100 + 60 > 150), not the pending reservation.
     expect([form.status, form.body.code]).toEqual([409, 'storage_quota_exceeded']);
     expect((await registry.http.get(`${versions}/1/files`).set(bearer(ADMIN_TOKEN))).body.items).toHaveLength(1);
+    // The quota is checked again at complete: lowered meanwhile, the upload is refused.
+    await putPart(registry.url, pending.id, 1, pendingData).expect(200);
+    await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: 110 }).expect(200);
+    const complete = await registry.http.post(`/api/v1/uploads/${pending.id}/complete`).set(bearer(ADMIN_TOKEN)).expect(409);
+    expect(complete.body.code).toBe('storage_quota_exceeded');
+    await registry.http.get(`${versions}/1/files/pending`).set(bearer(ADMIN_TOKEN)).expect(404);
+    const refusedQuota = await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: -1 });
+    expect(refusedQuota.status).toBe(400);
   });
 
   it('hides uploads from callers without a role in their project', async () => {

@@ -12,6 +12,10 @@ import { ProjectsModule } from './projects/projects.module';
 import { ReferencesModule } from './references/references.module';
 import { TagsModule } from './tags/tags.module';
 import { VersionsModule } from './versions/versions.module';
+import { StorageModule } from './storage/storage.module';
+import { FilesModule } from './files/files.module';
+import { UploadsModule } from './uploads/uploads.module';
+import { GcModule } from './gc/gc.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
 @Global()
@@ -43,6 +47,10 @@ export class AppModule {
         TagsModule,
         ReferencesModule,
         EndpointsModule,
+        StorageModule,
+        FilesModule,
+        UploadsModule,
+        GcModule,
       ],
       controllers: [HealthController],
     };

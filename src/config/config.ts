@@ -12,6 +12,8 @@ const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+const MIB = 1024 * 1024;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const postgresUrl = z
@@ -50,6 +52,19 @@ export const configSchema = z.object({
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Backstop only: entries are invalidated across replicas by LISTEN/NOTIFY as they change. */
   CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  S3_PRESIGNED_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
+  /** Preferred upload part size; raised to ceil(size / 10,000) for huge files. S3: 5 MiB–5 GiB. */
+  UPLOAD_PART_SIZE: z.coerce.number().int().min(5 * MIB, 'must be at least 5 MiB (S3 rule)').max(5 * 1024 * MIB, 'must be at most 5 GiB (S3 rule)').default(16 * MIB),
+  /** The largest file a version may hold (S3's own object limit is 5 TiB). */
+  MAX_FILE_SIZE: z.coerce.number().int().min(1).max(5 * 1024 * 1024 * MIB).default(5 * 1024 * 1024 * MIB),
+  /** Storage bytes a project may hold when its own quota is not set; 0 means unlimited. */
+  PROJECT_STORAGE_QUOTA: z.coerce.number().int().min(0).default(0),
+  /** An upload with no activity for this long expires and is cleaned up. */
+  UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
+  /** How often garbage collection runs; 0 disables the periodic job. */
+  GC_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  /** Unreferenced blobs and stray objects younger than this are left alone. */
+  GC_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

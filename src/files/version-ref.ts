@@ -4,6 +4,8 @@ import { WharfError } from '../common/errors/wharf-error';
 import { ModelsService } from '../models/models.service';
 import { VersionState } from '../versions/model-version.entity';
 import { parseVersionNumber } from '../versions/versions.service';
+import { parseReference, Selector } from '../references/reference';
+import { findVersion as findSelectedVersion } from '../references/version-lookup';
 
 export interface VersionRow {
   id: string;
@@ -34,9 +36,15 @@ export async function findVersion(
 }
 
 /**
- * The version a `{ref}` in a download path names. For now a ref is a version number; tags and
- * manifest digests plug in here and nowhere else.
+ * The version a `{ref}` segment of a download path names: a version number (`3`), a tag
+ * (`prod`) or a manifest digest (`sha256:…`, or `@sha256:…`), read by the one reference parser.
  */
+export function refSelector(ref: string): Selector {
+  if (/^[0-9]+$/.test(ref)) return { kind: 'number', number: parseVersionNumber(ref) };
+  if (ref.startsWith('sha256:')) return parseReference(`@${ref}`).selector;
+  return parseReference(ref, { bareIsTag: true }).selector;
+}
+
 export async function resolveVersionRef(
   models: ModelsService,
   manager: EntityManager,
@@ -44,5 +52,7 @@ export async function resolveVersionRef(
   modelName: string,
   ref: string,
 ): Promise<VersionRow> {
-  return findVersion(models, manager, project, modelName, parseVersionNumber(ref));
+  const model = await models.find(project, modelName, manager);
+  const version = await findSelectedVersion(manager, project.name, model, refSelector(ref));
+  return { id: version.id, number: version.number, state: version.state, modelName: model.name };
 }

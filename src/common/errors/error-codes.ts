@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   last_admin: { status: 409, title: 'A project must keep at least one admin' },
   version_immutable: { status: 409, title: 'The version is committed and cannot change' },
   version_state_conflict: { status: 409, title: 'The version is not in a state that allows this' },
+  subscription_not_found: { status: 404, title: 'Webhook subscription not found' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   internal_error: { status: 500, title: 'Internal error' },
   service_unavailable: { status: 503, title: 'Service unavailable' },

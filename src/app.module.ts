@@ -2,11 +2,14 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { AuthnModule } from './authn/authn.module';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
+import { EventsModule } from './events/events.module';
 import { HealthController } from './health/health.controller';
 import { ModelsModule } from './models/models.module';
 import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
+import { RateLimitModule } from './ratelimit/rate-limit.module';
 import { VersionsModule } from './versions/versions.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
@@ -28,7 +31,18 @@ export class AppModule {
   static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule],
+      imports: [
+        CoreModule.register(config, dataSource, metrics),
+        // Before AuthModule: its guard must run before the access guard (see RateLimitGuard).
+        RateLimitModule,
+        AuditModule,
+        AuthModule,
+        AuthnModule,
+        EventsModule,
+        ProjectsModule,
+        ModelsModule,
+        VersionsModule,
+      ],
       controllers: [HealthController],
     };
   }

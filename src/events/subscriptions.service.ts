@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
@@ -110,7 +110,7 @@ export class SubscriptionsService {
   /** Deleting a subscription drops its pending deliveries and its log with it. */
   async remove(project: ProjectContext, actor: Actor, id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const row = await this.find(project, id);
+      const row = await this.find(project, id, manager);
       await manager.query(`DELETE FROM webhook_subscriptions WHERE id = $1`, [row.id]);
       await this.audit.record(manager, actor, {
         action: 'subscription.delete',
@@ -172,9 +172,9 @@ export class SubscriptionsService {
     };
   }
 
-  private async find(project: ProjectContext, id: string): Promise<SubscriptionRow> {
+  private async find(project: ProjectContext, id: string, manager: EntityManager = this.dataSource.manager): Promise<SubscriptionRow> {
     const rows: SubscriptionRow[] = UUID.test(id)
-      ? await this.dataSource.query(`SELECT ${COLUMNS} FROM webhook_subscriptions WHERE id = $1 AND project_id = $2`, [id, project.id])
+      ? await manager.query(`SELECT ${COLUMNS} FROM webhook_subscriptions WHERE id = $1 AND project_id = $2`, [id, project.id])
       : [];
     if (!rows[0]) throw new WharfError('subscription_not_found', `No webhook subscription "${id}" in project "${project.name}"`);
     return rows[0];

@@ -82,7 +82,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private async claim(): Promise<ClaimedDelivery[]> {
     const leaseMs = this.config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS;
     return this.dataSource.transaction(async (manager) => {
-      const rows: ClaimedDelivery[] = await manager.query(
+      // TypeORM answers an UPDATE … RETURNING on Postgres with [rows, affected count].
+      const [rows]: [ClaimedDelivery[], number] = await manager.query(
         `WITH due AS (
            SELECT id FROM webhook_deliveries
             WHERE state = 'pending' AND next_attempt_at <= now()

@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
@@ -30,10 +30,12 @@ export class TokenReviewController {
   @Post('tokenreview')
   @HttpCode(200)
   @Public()
-  @ApiSecurity('tokenreview-caller', [])
+  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Kubernetes webhook token authentication (TokenReview authentication.k8s.io/v1 and v1beta1)',
-    description: 'Answers in the apiVersion of the request. Invalid, expired or revoked tokens answer 200 with `status.authenticated: false`.',
+    description:
+      'Answers in the apiVersion of the request. Invalid, expired or revoked tokens answer 200 with `status.authenticated: false`. ' +
+      'With TOKENREVIEW_BEARER_TOKEN set, the caller (kube-apiserver) must send it as its bearer token.',
   })
   @ApiBody({ schema: { example: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'wharf_…' } } } })
   @ApiOkResponse({

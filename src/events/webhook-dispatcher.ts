@@ -39,6 +39,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private running?: Promise<void>;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Aborts deliveries in flight at shutdown; they are recorded as failed attempts and retried. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -54,6 +56,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.shutdown.abort();
     await this.running;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -118,7 +121,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         },
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.WEBHOOK_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(this.config.WEBHOOK_TIMEOUT_MS), this.shutdown.signal]),
       });
       status = response.status;
       await response.body?.cancel().catch(() => undefined);

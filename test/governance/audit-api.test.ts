@@ -103,7 +103,7 @@ describe('GET /api/v1/audit', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const response = await list(ADMIN_TOKEN, `?limit=3${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      const response: { body: { items: AuditItem[]; nextCursor: string | null } } = await list(ADMIN_TOKEN, `?limit=3${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
       seen.push(...response.body.items.map((item: AuditItem) => item.id));
       cursor = response.body.nextCursor;
     } while (cursor);

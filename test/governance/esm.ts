@@ -2,7 +2,6 @@
  * kubernetes-models ships ES modules only; this loads them from the CommonJS test build
  * (jest runs with --experimental-vm-modules, so a real dynamic import is available).
  */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 export const importEsm = new Function('specifier', 'return import(specifier)') as <T = Record<string, unknown>>(specifier: string) => Promise<T>;
 
 export interface KubernetesModel {

@@ -10,6 +10,7 @@ export interface EventData {
   'model.created': { model: string; reference: string; createdBy: string };
   'version.ready': { model: string; version: number; reference: string; manifestDigest: string };
   'tag.moved': { model: string; tag: string; version: number; previousVersion: number | null; reason?: string | null };
+  /** Sent on pin (and rollback, which pins) with `pinned: true`, and on unpin with `pinned: false`. */
   'tag.pinned': { model: string; tag: string; version: number; pinned: boolean };
   'endpoint.updated': { endpoint: string; routes: unknown; mirror?: unknown; stickyKey?: string | null };
 }

@@ -16,10 +16,10 @@ function expectRateLimited(response: supertest.Response, policy: string) {
   expect(response.body).toMatchObject({ code: 'rate_limited', status: 429, type: 'urn:wharf:problem:rate_limited' });
   const retryAfter = Number(response.headers['retry-after']);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
-  expect(retryAfter).toBeLessThanOrEqual(2);
+  expect(retryAfter).toBeLessThanOrEqual(3);
   expect(response.body.retryAfter).toBe(retryAfter);
   expect(response.headers['ratelimit-policy']).toBe(policy);
-  expect(response.headers['ratelimit']).toMatch(/^"write";r=0;t=[12]$/);
+  expect(response.headers['ratelimit']).toMatch(/^"write";r=0;t=[123]$/);
   return retryAfter;
 }
 
@@ -29,7 +29,7 @@ describe('rate limits in one process (in-memory counters)', () => {
   let bob: { token: string };
 
   beforeAll(async () => {
-    registry = await startTestRegistry({ RATE_LIMIT_WRITE: '5/2s', RATE_LIMIT_READ: '5/2s' });
+    registry = await startTestRegistry({ RATE_LIMIT_WRITE: '5/3s', RATE_LIMIT_READ: '5/3s' });
     // Five writes of the admin token: exactly its budget.
     await createProject(registry.http, 'limits');
     alice = await memberToken(registry.http, 'limits', 'alice', 'editor');
@@ -41,12 +41,12 @@ describe('rate limits in one process (in-memory counters)', () => {
     const create = (token: string, name: string) => registry.http.post('/api/v1/projects/limits/models').set(bearer(token)).send({ name });
 
     const allowed = await create(alice.token, 'a1').expect(201);
-    expect(allowed.headers['ratelimit-policy']).toBe('"write";q=5;w=2');
-    expect(allowed.headers['ratelimit']).toMatch(/^"write";r=4;t=[12]$/);
+    expect(allowed.headers['ratelimit-policy']).toBe('"write";q=5;w=3');
+    expect(allowed.headers['ratelimit']).toMatch(/^"write";r=4;t=[123]$/);
     for (const name of ['a2', 'a3', 'a4', 'a5']) await create(alice.token, name).expect(201);
     const before = await registry.count('models');
     const refused = await create(alice.token, 'a6');
-    const retryAfter = expectRateLimited(refused, '"write";q=5;w=2');
+    const retryAfter = expectRateLimited(refused, '"write";q=5;w=3');
     expect(await registry.count('models')).toBe(before);
 
     // Another token has its own budget; reads are another class.
@@ -99,7 +99,7 @@ describe('rate limits shared by two registry processes through Redis', () => {
   beforeAll(async () => {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     database = await createSharedDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_URL, RATE_LIMIT_REDIS_PREFIX: prefix, RATE_LIMIT_WRITE: '4/2s' };
+    const env = { DATABASE_URL: database.url, REDIS_URL, RATE_LIMIT_REDIS_PREFIX: prefix, RATE_LIMIT_WRITE: '4/3s' };
     first = await startRegistryProcess(env);
     second = await startRegistryProcess(env);
   });
@@ -116,7 +116,7 @@ describe('rate limits shared by two registry processes through Redis', () => {
     const replicas = [supertest(first.url), supertest(second.url)];
     const setup = await replicas[0].post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'shared' }).expect(201);
     expect(setup.headers['ratelimit']).toBeDefined();
-    await sleep(2100); // a fresh window for the admin token
+    await sleep(3100); // a fresh window for the admin token
 
     const create = (replica: number, name: string) => replicas[replica].post('/api/v1/projects/shared/models').set(bearer(ADMIN_TOKEN)).send({ name });
     const statuses = [];
@@ -124,7 +124,7 @@ describe('rate limits shared by two registry processes through Redis', () => {
     expect(statuses).toEqual([201, 201, 201, 201]);
     const onSecond = await create(1, 'over-1');
     const onFirst = await create(0, 'over-2');
-    const retryAfter = Math.max(expectRateLimited(onSecond, '"write";q=4;w=2'), expectRateLimited(onFirst, '"write";q=4;w=2'));
+    const retryAfter = Math.max(expectRateLimited(onSecond, '"write";q=4;w=3'), expectRateLimited(onFirst, '"write";q=4;w=3'));
     // The counter lives in Redis under this test's prefix, with an expiry.
     const keys = await redis.keys(`${prefix}*`);
     expect(keys.length).toBeGreaterThan(0);

@@ -58,9 +58,9 @@ export const configSchema = z.object({
     .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL')
     .optional(),
   RATE_LIMIT_ENABLED: booleanString.default('true'),
-  RATE_LIMIT_READ: rateLimitPolicy.default('1200/60s'),
-  RATE_LIMIT_WRITE: rateLimitPolicy.default('300/60s'),
-  RATE_LIMIT_UPLOAD: rateLimitPolicy.default('6000/60s'),
+  RATE_LIMIT_READ: rateLimitPolicy.default('6000/60s'),
+  RATE_LIMIT_WRITE: rateLimitPolicy.default('1200/60s'),
+  RATE_LIMIT_UPLOAD: rateLimitPolicy.default('12000/60s'),
   RATE_LIMIT_PUBLIC: rateLimitPolicy.default('0'),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(128).default('wharf:ratelimit:'),
   TOKENREVIEW_BEARER_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),

@@ -12,7 +12,7 @@ export interface EventData {
   'tag.moved': { model: string; tag: string; version: number; previousVersion: number | null; reason?: string | null };
   /** Sent on pin (and rollback, which pins) with `pinned: true`, and on unpin with `pinned: false`. */
   'tag.pinned': { model: string; tag: string; version: number; pinned: boolean };
-  'endpoint.updated': { endpoint: string; routes: unknown; mirror?: unknown; stickyKey?: string | null };
+  'endpoint.updated': { endpoint: string; routes: unknown; mirror?: unknown; stickyHeader?: string | null };
 }
 
 export interface WharfEvent<T extends EventType = EventType> {

@@ -12,6 +12,11 @@ interface Recipe {
   /** The request under test, which must succeed. */
   request: (http: Http, ids: Record<string, string>) => Test;
   status: number;
+  /**
+   * Records the change causes by itself in the same transaction, besides its own one (say a
+   * commit moving `latest`: `tag.follow`). Each is listed, so nothing else can slip in.
+   */
+  consequences?: string[];
 }
 
 /** POST routes that change nothing and so write no audit record, with the reason. */
@@ -157,10 +162,14 @@ describe('the audit trail of every mutating route', () => {
         `SELECT actor, request_id, action FROM audit_events WHERE id > $1`,
         [max],
       );
-      if (records.length !== 1) failures.push(`${route}: wrote ${records.length} audit records (${records.map((r) => r.action).join(', ')})`);
-      else if (records[0].request_id !== response.headers['x-request-id'] || records[0].actor !== 'admin') {
-        failures.push(`${route}: the record is not this request's (${JSON.stringify(records[0])})`);
+      const consequences = recipe.consequences ?? [];
+      const own = records.filter((record) => !consequences.includes(record.action));
+      const caused = records.filter((record) => consequences.includes(record.action)).map((record) => record.action);
+      if (own.length !== 1) failures.push(`${route}: wrote ${own.length} audit records (${records.map((r) => r.action).join(', ')})`);
+      else if (own[0].request_id !== response.headers['x-request-id'] || own[0].actor !== 'admin') {
+        failures.push(`${route}: the record is not this request's (${JSON.stringify(own[0])})`);
       }
+      if (caused.sort().join() !== [...consequences].sort().join()) failures.push(`${route}: consequences ${caused.join(', ')}, expected ${consequences.join(', ')}`);
     }
     expect(failures).toEqual([]);
   });

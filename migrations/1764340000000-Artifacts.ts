@@ -11,8 +11,7 @@ export class Artifacts1764340000000 implements MigrationInterface {
     await queryRunner.query(`
       CREATE TABLE project_storage (
         project_id uuid PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
-        -- NULL: the configured default quota applies.
-        quota_bytes bigint CHECK (quota_bytes >= 0),
+        -- The quota itself is projects.storage_quota_bytes (the governance migration).
         -- Bytes of this project's blobs, kept under this row's lock as blobs come and go.
         used_bytes bigint NOT NULL DEFAULT 0 CHECK (used_bytes >= 0)
       )`);

@@ -26,6 +26,11 @@ const httpUrl = z
   .url()
   .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL');
 
+/** `<requests>/<seconds>s`, or `0` for unlimited: `300/60s`. */
+const rateLimitPolicy = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,8}\/[1-9][0-9]{0,5}s)$/, 'must be "<requests>/<seconds>s" (e.g. 300/60s) or 0 for unlimited');
+
 export const configSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -65,6 +70,27 @@ export const configSchema = z.object({
   GC_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   /** Unreferenced blobs and stray objects younger than this are left alone. */
   GC_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  // Governance (docs/governance.md): rate limits, the TokenReview webhook, event webhooks.
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  RATE_LIMIT_ENABLED: booleanString.default('true'),
+  RATE_LIMIT_READ: rateLimitPolicy.default('6000/60s'),
+  RATE_LIMIT_WRITE: rateLimitPolicy.default('1200/60s'),
+  RATE_LIMIT_UPLOAD: rateLimitPolicy.default('12000/60s'),
+  RATE_LIMIT_PUBLIC: rateLimitPolicy.default('0'),
+  RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(128).default('wharf:ratelimit:'),
+  TOKENREVIEW_BEARER_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  TOKENREVIEW_AUDIENCES: z.string().optional(),
+  WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  WEBHOOK_DISPATCH_ENABLED: booleanString.default('true'),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -75,7 +101,7 @@ export interface WharfConfig extends RawConfig {
 }
 
 /** Variables whose values never appear in error messages or logs. */
-const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY']);
+const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY', 'TOKENREVIEW_BEARER_TOKEN', 'WEBHOOK_SECRET_KEY']);
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(configSchema.shape);
 
@@ -89,7 +115,7 @@ export class ConfigError extends Error {
 function displayValue(name: string, value: string | undefined): string {
   if (value === undefined) return '(unset)';
   if (SECRET_VARIABLES.has(name)) return '****';
-  if (name === 'DATABASE_URL') return JSON.stringify(value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@'));
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL') return JSON.stringify(value.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:****@'));
   return JSON.stringify(value);
 }
 

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { WharfError } from '../common/errors/wharf-error';
+import { ProjectContext } from '../auth/auth-context';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { ProjectStorageDto } from './dto/storage.dto';
 
 export interface BlobRow {
   sha256: string;
@@ -82,9 +84,34 @@ export class BlobsService {
   private async lockStorage(manager: EntityManager, projectId: string): Promise<{ quota: number; used: number }> {
     await manager.query(`INSERT INTO project_storage (project_id) VALUES ($1) ON CONFLICT (project_id) DO NOTHING`, [projectId]);
     const rows: { quota_bytes: string | null; used_bytes: string }[] = await manager.query(
-      `SELECT quota_bytes, used_bytes FROM project_storage WHERE project_id = $1 FOR UPDATE`,
+      `SELECT p.storage_quota_bytes AS quota_bytes, s.used_bytes
+         FROM project_storage s JOIN projects p ON p.id = s.project_id
+        WHERE s.project_id = $1 FOR UPDATE OF s`,
       [projectId],
     );
-    return { quota: Number(rows[0].quota_bytes ?? this.config.PROJECT_STORAGE_QUOTA), used: Number(rows[0].used_bytes) };
+    return { quota: this.effectiveQuota(rows[0].quota_bytes), used: Number(rows[0].used_bytes) };
+  }
+
+  /** The project's own quota (PUT …/quota), else PROJECT_STORAGE_QUOTA; 0 means unlimited. */
+  private effectiveQuota(projectQuota: string | null): number {
+    return projectQuota === null ? this.config.PROJECT_STORAGE_QUOTA : Number(projectQuota);
+  }
+
+  /** What the project stores, what uploads in progress reserve, and the quota in force. */
+  async usage(manager: EntityManager, project: ProjectContext): Promise<ProjectStorageDto> {
+    const [row]: { quota_bytes: string | null; used_bytes: string | null; pending: string }[] = await manager.query(
+      `SELECT p.storage_quota_bytes AS quota_bytes, s.used_bytes,
+              (SELECT coalesce(sum(size), 0) FROM uploads WHERE project_id = p.id AND state IN ('open', 'completing')) AS pending
+         FROM projects p LEFT JOIN project_storage s ON s.project_id = p.id
+        WHERE p.id = $1`,
+      [project.id],
+    );
+    return {
+      project: project.name,
+      quotaBytes: this.effectiveQuota(row.quota_bytes),
+      quotaSource: row.quota_bytes === null ? 'default' : 'project',
+      usedBytes: Number(row.used_bytes ?? 0),
+      pendingUploadBytes: Number(row.pending),
+    };
   }
 }

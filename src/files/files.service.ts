@@ -13,6 +13,7 @@ import { ModelsService } from '../models/models.service';
 import { ARTIFACT_STORE, ArtifactStore, ByteRange } from '../storage/artifact-store';
 import { blobKey } from '../storage/store-keys';
 import { parseVersionNumber } from '../versions/versions.service';
+import { ProjectStorageDto } from './dto/storage.dto';
 import { BlobsService } from './blobs.service';
 import { FileDto, FileListDto } from './dto/file.dto';
 import { etagMatches, parseRange } from './range';
@@ -42,6 +43,11 @@ export class FilesService {
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
   ) {}
+
+  /** The project's storage use, reservations and quota. */
+  storageUsage(project: ProjectContext): Promise<ProjectStorageDto> {
+    return this.blobs.usage(this.dataSource.manager, project);
+  }
 
   async list(project: ProjectContext, modelName: string, ref: string): Promise<FileListDto> {
     const version = await resolveVersionRef(this.models, this.dataSource.manager, project, modelName, ref);

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { PlatformAdmin } from '../auth/access.decorator';
+import { CurrentActor, PlatformAdmin } from '../auth/access.decorator';
+import { Actor } from '../auth/auth-context';
 import { GcReport, GcService } from './gc.service';
 
 class GcReportDto implements GcReport {
@@ -21,7 +22,7 @@ export class GcController {
   @PlatformAdmin()
   @ApiOperation({ summary: 'Run garbage collection now (it also runs every GC_INTERVAL_SECONDS)' })
   @ApiOkResponse({ type: GcReportDto })
-  run(): Promise<GcReport> {
-    return this.gc.run();
+  run(@CurrentActor() actor: Actor): Promise<GcReport> {
+    return this.gc.runRequested(actor);
   }
 }

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { Actor } from '../auth/auth-context';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { returning } from '../database/returning';
 import { ARTIFACT_STORE, ArtifactStore } from '../storage/artifact-store';
@@ -39,6 +41,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -52,6 +55,15 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
+  }
+
+  /** A pass an admin asked for through the API, audited with what it removed. */
+  async runRequested(actor: Actor): Promise<GcReport> {
+    const report = await this.run();
+    await this.dataSource.transaction((manager) =>
+      this.audit.record(manager, actor, { action: 'gc.run', target: 'gc', details: { ...report } }),
+    );
+    return report;
   }
 
   /** One pass; concurrent calls in this process share it. */

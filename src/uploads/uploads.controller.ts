@@ -1,3 +1,4 @@
+import { RateLimitClass } from '../ratelimit/rate-limit.decorator';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -58,6 +59,7 @@ export class UploadsController {
 
   @Put('uploads/:id/parts/:number')
   @UploadAccess('editor')
+  @RateLimitClass('upload')
   @ApiOperation({
     summary: 'Send one part (any order, any replica; sending a part again replaces it)',
     description: 'The body is the raw bytes with an exact Content-Length. An optional `X-Part-Sha256` header is checked while the part streams; a part that fails it is not kept.',

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { roleAtLeast } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
+import { EventsService } from '../events/events.service';
 import { Page, paginate } from '../common/pagination/cursor';
 import { parseSort } from '../common/pagination/sort';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
@@ -55,6 +56,7 @@ export class VersionsService {
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
     @Inject(TagWriter) private readonly tags: TagWriter,
     @Inject(InvalidationService) private readonly invalidation: InvalidationService,
+    @Inject(EventsService) private readonly events: EventsService,
   ) {}
 
   /**
@@ -188,6 +190,12 @@ export class VersionsService {
         target: `${project.name}/${model.name}@${version.number}`,
         project: project.name,
         details: { manifestDigest: digest, files: files.length },
+      });
+      await this.events.emit(manager, {
+        type: 'version.ready',
+        project,
+        actor: actor.principalName,
+        data: { model: model.name, version: version.number, reference: `${project.name}/${model.name}@${version.number}`, manifestDigest: digest },
       });
       return versionDto(project, model, await manager.findOneByOrFail(ModelVersion, { id: version.id }));
     });

@@ -206,7 +206,8 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     const versions = await draft(registry.url, 'p-limits');
     const huge = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a', size: 64 * MIB + 1, sha256: 'a'.repeat(64) });
     expect([huge.status, huge.body.code]).toEqual([413, 'file_too_large']);
-    const quota = await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: 150 }).expect(200);
+    await registry.http.put('/api/v1/projects/p-limits/quota').set(bearer(ADMIN_TOKEN)).send({ storage: 150 }).expect(200);
+    const quota = await registry.http.get('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).expect(200);
     expect(quota.body).toMatchObject({ quotaBytes: 150, quotaSource: 'project', usedBytes: 0 });
     await uploadFile(registry.url, `${versions}/1`, 'a', randomBytes(100));
     const pendingData = randomBytes(30);
@@ -221,12 +222,13 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     expect((await registry.http.get(`${versions}/1/files`).set(bearer(ADMIN_TOKEN))).body.items).toHaveLength(1);
     // The quota is checked again at complete: lowered meanwhile, the upload is refused.
     await putPart(registry.url, pending.id, 1, pendingData).expect(200);
-    await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: 110 }).expect(200);
+    await registry.http.put('/api/v1/projects/p-limits/quota').set(bearer(ADMIN_TOKEN)).send({ storage: '110' }).expect(200);
     const complete = await registry.http.post(`/api/v1/uploads/${pending.id}/complete`).set(bearer(ADMIN_TOKEN)).expect(409);
     expect(complete.body.code).toBe('storage_quota_exceeded');
     await registry.http.get(`${versions}/1/files/pending`).set(bearer(ADMIN_TOKEN)).expect(404);
-    const refusedQuota = await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: -1 });
+    const refusedQuota = await registry.http.put('/api/v1/projects/p-limits/quota').set(bearer(ADMIN_TOKEN)).send({ storage: -1 });
     expect(refusedQuota.status).toBe(400);
+    expect((await registry.http.get('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN))).body.quotaBytes).toBe(110);
   });
 
   it('hides uploads from callers without a role in their project', async () => {

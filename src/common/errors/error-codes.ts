@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   model_in_use: { status: 409, title: 'An endpoint routes to this model' },
   version_not_ready: { status: 409, title: 'The version is not ready' },
   no_rollback_target: { status: 409, title: 'The tag has no earlier version to roll back to' },
+  subscription_not_found: { status: 404, title: 'Webhook subscription not found' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   invalid_path: { status: 400, title: 'The file path is not valid' },
   part_size_mismatch: { status: 400, title: 'The part does not have the size the upload expects' },

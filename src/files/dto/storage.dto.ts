@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, Min, ValidateIf } from 'class-validator';
 
 export class ProjectStorageDto {
   @ApiProperty({ example: 'vision' })
@@ -16,12 +15,4 @@ export class ProjectStorageDto {
 
   @ApiProperty({ description: 'Bytes reserved by uploads in progress' })
   pendingUploadBytes!: number;
-}
-
-export class PutProjectStorageDto {
-  @ApiProperty({ type: Number, nullable: true, example: 107374182400, description: 'Bytes; 0 is unlimited, null falls back to PROJECT_STORAGE_QUOTA' })
-  @ValidateIf((_, value) => value !== null)
-  @IsInt()
-  @Min(0)
-  quotaBytes!: number | null;
 }

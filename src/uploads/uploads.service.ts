@@ -220,7 +220,10 @@ export class UploadsService {
           missingParts: missing.slice(0, 1000),
         });
       }
-      await manager.query(`UPDATE uploads SET state = 'completing', updated_at = now() WHERE id = $1`, [id]);
+      await manager.query(
+        `UPDATE uploads SET state = 'completing', updated_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1`,
+        [id, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
+      );
       return { upload, parts };
     });
     if (!begun) return this.get(project, id);
@@ -298,8 +301,17 @@ export class UploadsService {
     await this.store.delete(upload.storage_key).catch(() => undefined);
   }
 
+  /**
+   * Marks a completing upload failed and deletes its bytes. Only the call that moves it out of
+   * `completing` deletes: a concurrent complete that already succeeded keeps its blob.
+   */
   private async fail(id: string, storageKey: string, reason: string): Promise<void> {
-    await this.dataSource.query(`UPDATE uploads SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state = 'completing'`, [id, reason]);
+    const failed = await returning(
+      this.dataSource,
+      `UPDATE uploads SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state = 'completing' RETURNING id`,
+      [id, reason],
+    );
+    if (failed.length === 0) return;
     await this.store.delete(storageKey).catch((error: Error) => this.logger.warn(`could not delete ${storageKey}: ${error.message}`));
   }
 

@@ -266,13 +266,14 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     await putPart(registry.url, upload.id, 2, partOf(data, upload, 2)).expect(409);
   });
 
-  it('deletes blobs nothing references once their version is gone', async () => {
+  it('deletes blobs nothing references once their committed version is deleted', async () => {
     const versions = await draft(registry.url, 'p-gc');
     await uploadFile(registry.url, `${versions}/1`, 'a', randomBytes(100));
     const [{ id: projectId }] = await registry.registry.dataSource.query(`SELECT id FROM projects WHERE name = 'p-gc'`);
     expect(await collect(store.list(`blobs/${projectId}/`))).toHaveLength(1);
     await gc.run();
     expect(await collect(store.list(`blobs/${projectId}/`))).toHaveLength(1);
+    await registry.http.post(`${versions}/1/commit`).set(bearer(ADMIN_TOKEN)).expect(200);
     await registry.http.delete(`${versions}/1`).set(bearer(ADMIN_TOKEN)).expect(204);
     await gc.run();
     expect(await collect(store.list(`blobs/${projectId}/`))).toEqual([]);

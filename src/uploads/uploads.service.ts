@@ -41,7 +41,7 @@ interface UploadRow {
 interface PartRow {
   number: number;
   size: string;
-  sha256: string;
+  sha256: string | null;
   etag: string;
   received_at: Date;
 }

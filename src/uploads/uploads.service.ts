@@ -155,6 +155,10 @@ export class UploadsService {
     const size = Number(upload.size);
     const plan = { partSize: Number(upload.part_size), partCount: upload.part_count };
     const expected = partSizeOf(plan, size, number);
+    if (body.stream.readableEnded) {
+      // Something (the JSON body parser) already read the body: the part was not sent as bytes.
+      throw new WharfError('unsupported_media_type', 'Send parts as application/octet-stream');
+    }
     if (body.contentLength === undefined) throw new WharfError('length_required', 'Send the part with a Content-Length header');
     if (!/^[0-9]+$/.test(body.contentLength) || Number(body.contentLength) !== expected) {
       throw new WharfError('part_size_mismatch', `Part ${number} has exactly ${expected} bytes; Content-Length says ${body.contentLength}`);

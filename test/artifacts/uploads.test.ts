@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { manifestDigest } from '../../src/versions/manifest';
 import { ARTIFACT_STORE, ArtifactStore, MIN_PART_SIZE } from '../../src/storage/artifact-store';
 import { GcService } from '../../src/gc/gc.service';
@@ -8,6 +9,20 @@ import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support
 
 /** form-data keeps directories in a filename only when it is given as `filepath`. */
 const formPath = (filepath: string) => ({ filepath }) as unknown as { filename: string };
+
+/** A PUT without Content-Length (chunked), which supertest cannot send. */
+function chunkedPut(url: string, body: Buffer): Promise<{ status: number; code: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'PUT', headers: { ...bearer(ADMIN_TOKEN), 'Content-Type': 'application/octet-stream' } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code }));
+    });
+    req.on('error', reject);
+    req.write(body);
+    req.end();
+  });
+}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -128,6 +143,9 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     const short = await putPart(registry.url, upload.id, 1, part.subarray(1)).expect(400);
     expect(short.body.code).toBe('part_size_mismatch');
     await putPart(registry.url, upload.id, 3, part).expect(400);
+    const json = await registry.http.put(`/api/v1/uploads/${upload.id}/parts/2`).set(bearer(ADMIN_TOKEN)).send({ not: 'bytes' });
+    expect([json.status, json.body.code]).toEqual([415, 'unsupported_media_type']);
+    expect(await chunkedPut(`${registry.url}/api/v1/uploads/${upload.id}/parts/2`, Buffer.alloc(10))).toEqual({ status: 411, code: 'length_required' });
   });
 
   it('refuses a file whose sha256 does not match: nothing becomes visible and GC leaves nothing behind', async () => {

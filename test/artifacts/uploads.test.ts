@@ -48,7 +48,7 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
       UPLOAD_PART_SIZE: String(5 * MIB),
       GC_GRACE_SECONDS: '0',
       GC_INTERVAL_SECONDS: '0',
-      MAX_FILE_SIZE: String(64 * MIB),
+      MAX_FILE_SIZE: String(20 * MIB),
       ...(target ? { S3_ENDPOINT: target.endpoint, S3_ACCESS_KEY: target.accessKey, S3_SECRET_KEY: target.secretKey, S3_BUCKET: bucket } : {}),
     });
     store = registry.registry.app.get(ARTIFACT_STORE);
@@ -228,8 +228,12 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
 
   it('enforces the maximum file size and the project quota', async () => {
     const versions = await draft(registry.url, 'p-limits');
-    const huge = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a', size: 64 * MIB + 1, sha256: 'a'.repeat(64) });
+    const huge = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a', size: 20 * MIB + 1, sha256: 'a'.repeat(64) });
     expect([huge.status, huge.body.code]).toEqual([413, 'file_too_large']);
+    const [{ id: projectId }] = await registry.registry.dataSource.query(`SELECT id FROM projects WHERE name = 'p-limits'`);
+    const hugeForm = await registry.http.post(`${versions}/1/files`).set(bearer(ADMIN_TOKEN)).attach('file', Buffer.alloc(20 * MIB + 1), 'big.bin');
+    expect([hugeForm.status, hugeForm.body.code]).toEqual([413, 'file_too_large']);
+    expect(await collect(store.list(`blobs/${projectId}/`))).toEqual([]);
     const quota = await registry.http.put('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).send({ quotaBytes: 150 }).expect(200);
     expect(quota.body).toMatchObject({ quotaBytes: 150, quotaSource: 'project', usedBytes: 0 });
     await uploadFile(registry.url, `${versions}/1`, 'a', randomBytes(100));

@@ -55,51 +55,55 @@ export class UploadsService {
       });
     }
     const plan = planUpload(dto.size, this.config.UPLOAD_PART_SIZE);
-    const id = await this.dataSource.transaction(async (manager) => {
-      const version = await findVersion(this.models, manager, project, modelName, number, 'share');
-      this.assertDraft(version.state, version.number);
-      const target = `${project.name}/${version.modelName}@${version.number}/${path}`;
-      const existing = await this.blobs.find(manager, project.id, dto.sha256);
-      if (existing) {
-        if (existing.size !== dto.size) {
-          throw new WharfError('file_digest_mismatch', `This project holds sha256 ${dto.sha256} with ${existing.size} bytes, not ${dto.size}`);
+    // Two replicas creating the same file's session at once: the loser of the unique index
+    // runs again and finds the winner's session.
+    const id = await retryOnUniqueViolation(() =>
+      this.dataSource.transaction(async (manager) => {
+        const version = await findVersion(this.models, manager, project, modelName, number, 'share');
+        this.assertDraft(version.state, version.number);
+        const target = `${project.name}/${version.modelName}@${version.number}/${path}`;
+        const existing = await this.blobs.find(manager, project.id, dto.sha256);
+        if (existing) {
+          if (existing.size !== dto.size) {
+            throw new WharfError('file_digest_mismatch', `This project holds sha256 ${dto.sha256} with ${existing.size} bytes, not ${dto.size}`);
+          }
+          // Dedupe: the project already has these bytes; the file is attached with none sent.
+          await this.blobs.attach(manager, version.id, project.id, path, existing);
+          const [{ id }]: { id: string }[] = await manager.query(
+            `INSERT INTO uploads (project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'complete', $8, '', $9, now()) RETURNING id`,
+            [project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, existing.storageKey, actor.principalName],
+          );
+          await this.audit.record(manager, actor, { action: 'file.attach', target, project: project.name, details: { sha256: dto.sha256, size: dto.size, deduplicated: true } });
+          return id;
         }
-        // Dedupe: the project already has these bytes; the file is attached with none sent.
-        await this.blobs.attach(manager, version.id, project.id, path, existing);
-        const [{ id }]: { id: string }[] = await manager.query(
-          `INSERT INTO uploads (project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'complete', $8, '', $9, now()) RETURNING id`,
-          [project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, existing.storageKey, actor.principalName],
+        const live: { id: string; size: string; sha256: string }[] = await manager.query(
+          `SELECT id, size, sha256 FROM uploads WHERE version_id = $1 AND path = $2 AND state IN ('open', 'completing') FOR UPDATE`,
+          [version.id, path],
         );
-        await this.audit.record(manager, actor, { action: 'file.attach', target, project: project.name, details: { sha256: dto.sha256, size: dto.size, deduplicated: true } });
-        return id;
-      }
-      const live: { id: string; size: string; sha256: string }[] = await manager.query(
-        `SELECT id, size, sha256 FROM uploads WHERE version_id = $1 AND path = $2 AND state IN ('open', 'completing') FOR UPDATE`,
-        [version.id, path],
-      );
-      if (live[0]) {
-        // The same file again (a client that lost the answer) resumes the session it has.
-        if (Number(live[0].size) === dto.size && live[0].sha256 === dto.sha256) return live[0].id;
-        throw new WharfError('upload_conflict', `Upload ${live[0].id} of "${path}" with another size or sha256 is in progress; abort it first`);
-      }
-      await this.blobs.checkQuotaForUpload(manager, project.id, dto.size);
-      const uploadId = randomUUID();
-      const key = blobKey(project.id, uploadId);
-      const storeUploadId = await this.store.createMultipart(key);
-      await manager.query(
-        `INSERT INTO uploads (id, project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, now() + make_interval(secs => $12))`,
-        [uploadId, project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, key, storeUploadId, actor.principalName, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
-      );
-      await this.audit.record(manager, actor, {
-        action: 'upload.create',
-        target,
-        project: project.name,
-        details: { upload: uploadId, size: dto.size, sha256: dto.sha256, partSize: plan.partSize, partCount: plan.partCount },
-      });
-      return uploadId;
-    });
+        if (live[0]) {
+          // The same file again (a client that lost the answer) resumes the session it has.
+          if (Number(live[0].size) === dto.size && live[0].sha256 === dto.sha256) return live[0].id;
+          throw new WharfError('upload_conflict', `Upload ${live[0].id} of "${path}" with another size or sha256 is in progress; abort it first`);
+        }
+        await this.blobs.checkQuotaForUpload(manager, project.id, dto.size);
+        const uploadId = randomUUID();
+        const key = blobKey(project.id, uploadId);
+        const storeUploadId = await this.store.createMultipart(key);
+        await manager.query(
+          `INSERT INTO uploads (id, project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, now() + make_interval(secs => $12))`,
+          [uploadId, project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, key, storeUploadId, actor.principalName, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
+        );
+        await this.audit.record(manager, actor, {
+          action: 'upload.create',
+          target,
+          project: project.name,
+          details: { upload: uploadId, size: dto.size, sha256: dto.sha256, partSize: plan.partSize, partCount: plan.partCount },
+        });
+        return uploadId;
+      }),
+    );
     return this.get(project, id);
   }
 
@@ -304,5 +308,15 @@ export class UploadsService {
     const rows: UploadRow[] = await manager.query(`${UPLOAD_SELECT} WHERE u.id = $1 AND u.project_id = $2 ${lock ? 'FOR UPDATE OF u' : ''}`, [id, project.id]);
     if (!rows[0]) throw new WharfError('upload_not_found', `No upload "${id}"`);
     return rows[0];
+  }
+}
+
+async function retryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as { driverError?: { code?: string } }).driverError?.code;
+    if (code !== '23505') throw error;
+    return work();
   }
 }

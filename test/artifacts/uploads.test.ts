@@ -129,6 +129,15 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     expect(await createUpload(registry.url, `${other}/1`, { path: 'a.bin', data })).toMatchObject({ state: 'open', deduplicated: false });
   });
 
+  it('answers one session to concurrent creations of the same file, and 409 to another content at that path', async () => {
+    const versions = await draft(registry.url, 'p-same');
+    const data = randomBytes(6 * MIB);
+    const created = await Promise.all(Array.from({ length: 8 }, () => createUpload(registry.url, `${versions}/1`, { path: 'a.bin', data })));
+    expect(new Set(created.map((upload) => upload.id)).size).toBe(1);
+    const other = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a.bin', size: 10, sha256: sha256(randomBytes(10)) });
+    expect([other.status, other.body.code]).toEqual([409, 'upload_conflict']);
+  });
+
   it('refuses a part whose sha256 does not match and does not keep it', async () => {
     const versions = await draft(registry.url, 'p-partsha');
     const data = randomBytes(6 * MIB);

@@ -4,6 +4,10 @@ import type { CreateModelDto, ModelDto, UpdateModelDto } from '../models/dto/mod
 import type { CreateProjectDto, MemberDto, ProjectDto, UpdateProjectDto } from '../projects/dto/project.dto';
 import type { CreateVersionDto, UpdateVersionDto, VersionDto } from '../versions/dto/version.dto';
 import type { Role } from '../auth/roles';
+import type { EndpointDto, PutEndpointDto, RouteDecisionDto } from '../endpoints/dto/endpoint.dto';
+import type { ResolvedVersionDto } from '../references/dto/resolve.dto';
+import type { TagDto, TagHistoryPageDto, TagTargetDto } from '../tags/dto/tag.dto';
+import type { UploadDto, UploadPartDto } from '../uploads/dto/upload.dto';
 import { HttpClient, HttpClientOptions } from './http-client';
 
 export interface ListOptions {
@@ -15,6 +19,37 @@ export interface ListOptions {
 }
 
 const segment = encodeURIComponent;
+
+/** A file path inside a version, each segment encoded (the slashes stay). */
+const filePath = (path: string) => path.split('/').map(segment).join('/');
+
+/** One file of a version's manifest. */
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** `GET …/versions/{ref}/files`: the file list of a version, sorted by path. */
+export interface Manifest {
+  project: string;
+  model: string;
+  version: number;
+  state: string;
+  manifestDigest: string | null;
+  items: ManifestFile[];
+}
+
+/** A download in progress: the response's body as a web stream and the headers that matter. */
+export interface Download {
+  status: number;
+  /** The file's sha256 (the ETag without quotes). */
+  etag: string | null;
+  contentLength: number | null;
+  /** `bytes start-end/size` of a 206. */
+  contentRange: string | null;
+  body: ReadableStream<Uint8Array>;
+}
 
 /**
  * The typed client of the registry API, shared by the CLI, the node agent, the operator and the
@@ -104,6 +139,81 @@ export class WharfClient {
     return this.http.json('DELETE', this.modelPath(project, model));
   }
 
+  // Tags and references
+  private tagPath(project: string, model: string, tag?: string): string {
+    return `${this.modelPath(project, model)}/tags${tag === undefined ? '' : `/${segment(tag)}`}`;
+  }
+  listTags(project: string, model: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<TagDto>> {
+    return this.http.json('GET', this.tagPath(project, model), { query: { ...options } });
+  }
+  getTag(project: string, model: string, tag: string): Promise<TagDto> {
+    return this.http.json('GET', this.tagPath(project, model, tag));
+  }
+  /** Moves (or creates) a tag; `target` is a version number or a reference such as `@sha256:…`. */
+  moveTag(project: string, model: string, tag: string, target: TagTargetDto): Promise<TagDto> {
+    return this.http.json('PUT', this.tagPath(project, model, tag), { body: target });
+  }
+  deleteTag(project: string, model: string, tag: string, reason?: string): Promise<void> {
+    return this.http.json('DELETE', this.tagPath(project, model, tag), { query: { reason } });
+  }
+  pinTag(project: string, model: string, tag: string, target: TagTargetDto = {}): Promise<TagDto> {
+    return this.http.json('POST', `${this.tagPath(project, model, tag)}/pin`, { body: target, idempotent: true });
+  }
+  unpinTag(project: string, model: string, tag: string, reason?: string): Promise<TagDto> {
+    return this.http.json('POST', `${this.tagPath(project, model, tag)}/unpin`, { body: { reason }, idempotent: true });
+  }
+  rollbackTag(project: string, model: string, tag: string, reason?: string): Promise<TagDto> {
+    return this.http.json('POST', `${this.tagPath(project, model, tag)}/rollback`, { body: { reason } });
+  }
+  tagHistory(project: string, model: string, tag: string, options: { before?: number; limit?: number } = {}): Promise<TagHistoryPageDto> {
+    return this.http.json('GET', `${this.tagPath(project, model, tag)}/history`, { query: { ...options } });
+  }
+  /** The concrete version a reference names: `project/model:tag`, `@3`, `@sha256:…`. */
+  resolve(project: string, model: string, ref: string): Promise<ResolvedVersionDto> {
+    return this.http.json('GET', `${this.modelPath(project, model)}/resolve`, { query: { ref } });
+  }
+
+  // Endpoints
+  private endpointPath(project: string, endpoint?: string): string {
+    return `/api/v1/projects/${segment(project)}/endpoints${endpoint === undefined ? '' : `/${segment(endpoint)}`}`;
+  }
+  putEndpoint(project: string, endpoint: string, body: PutEndpointDto): Promise<EndpointDto> {
+    return this.http.json('PUT', this.endpointPath(project, endpoint), { body });
+  }
+  getEndpoint(project: string, endpoint: string): Promise<EndpointDto> {
+    return this.http.json('GET', this.endpointPath(project, endpoint));
+  }
+  deleteEndpoint(project: string, endpoint: string): Promise<void> {
+    return this.http.json('DELETE', this.endpointPath(project, endpoint));
+  }
+  route(project: string, endpoint: string, key?: string): Promise<RouteDecisionDto> {
+    return this.http.json('GET', `${this.endpointPath(project, endpoint)}/route`, { query: { key } });
+  }
+
+  // Upload sessions
+  /** Opens (or finds again) the upload of one file of a draft; may answer it already complete (dedupe). */
+  createUpload(project: string, model: string, version: number, body: { path: string; size: number; sha256: string }): Promise<UploadDto> {
+    return this.http.json('POST', `${this.versionPath(project, model, version)}/uploads`, { body, idempotent: true });
+  }
+  getUpload(id: string): Promise<UploadDto> {
+    return this.http.json('GET', `/api/v1/uploads/${segment(id)}`);
+  }
+  /** Sends one part; the server checks `sha256` while it streams. Safe to repeat: a part sent again replaces it. */
+  async putPart(id: string, number: number, body: Uint8Array, sha256: string, signal?: AbortSignal): Promise<UploadPartDto> {
+    const response = await this.http.send('PUT', `/api/v1/uploads/${segment(id)}/parts/${number}`, {
+      raw: body,
+      headers: { 'Content-Type': 'application/octet-stream', 'X-Part-Sha256': sha256 },
+      signal,
+    });
+    return (await response.json()) as UploadPartDto;
+  }
+  completeUpload(id: string): Promise<UploadDto> {
+    return this.http.json('POST', `/api/v1/uploads/${segment(id)}/complete`, { idempotent: true });
+  }
+  abortUpload(id: string): Promise<void> {
+    return this.http.json('DELETE', `/api/v1/uploads/${segment(id)}`);
+  }
+
   // Versions
   versionPath(project: string, model: string, version?: number | string): string {
     return `${this.modelPath(project, model)}/versions${version === undefined ? '' : `/${segment(String(version))}`}`;
@@ -126,5 +236,28 @@ export class WharfClient {
   }
   deleteVersion(project: string, model: string, version: number): Promise<void> {
     return this.http.json('DELETE', this.versionPath(project, model, version));
+  }
+
+  // Files
+  /** The manifest of a version (`ref`: number, tag or digest). */
+  manifest(project: string, model: string, ref: number | string): Promise<Manifest> {
+    return this.http.json('GET', `${this.versionPath(project, model, ref)}/files`);
+  }
+  /**
+   * Streams a file, or the byte range `[start, end]` (inclusive) of it. Retries happen before
+   * the first byte only; a body cut short is the caller's to resume with a range.
+   */
+  async download(project: string, model: string, ref: number | string, path: string, options: { start?: number; end?: number; signal?: AbortSignal } = {}): Promise<Download> {
+    const ranged = options.start !== undefined || options.end !== undefined;
+    const headers: Record<string, string> = ranged ? { Range: `bytes=${options.start ?? 0}-${options.end ?? ''}` } : {};
+    const response = await this.http.send('GET', `${this.versionPath(project, model, ref)}/files/${filePath(path)}`, { headers, signal: options.signal });
+    const length = response.headers.get('content-length');
+    return {
+      status: response.status,
+      etag: response.headers.get('etag')?.replace(/^(W\/)?"|"$/g, '') ?? null,
+      contentLength: length === null ? null : Number(length),
+      contentRange: response.headers.get('content-range'),
+      body: response.body ?? new ReadableStream({ start: (controller) => controller.close() }),
+    };
   }
 }

@@ -60,7 +60,10 @@ describe('wharf push and pull, end to end through the CLI', () => {
     }
     child.kill('SIGINT');
     expect(await exited).toBe(130);
+    // A part the client finished sending just before it died still reaches the registry.
+    await proxy.settled();
     const firstRun = proxy.acceptedBytes();
+    const firstRunParts = proxy.parts.filter((part) => part.status === 200).length;
     expect(firstRun).toBeGreaterThan(0);
     expect(firstRun).toBeLessThan(totalPartBytes);
     const drafts = await wharf.registry.dataSource.query(`SELECT number, state FROM model_versions`);
@@ -75,7 +78,7 @@ describe('wharf push and pull, end to end through the CLI', () => {
     expect(result).toMatchObject({ project: 'vision', model: 'resnet', version: 1, resumed: true, tag: 'staging' });
     expect(proxy.sentBytes()).toBe(totalPartBytes - firstRun);
     expect(result.bytesSent).toBe(totalPartBytes - firstRun);
-    expect(proxy.parts.length).toBe(Object.values(files).reduce((sum, data) => sum + partsOf(data.length), 0) - 3);
+    expect(proxy.parts.length).toBe(Object.values(files).reduce((sum, data) => sum + partsOf(data.length), 0) - firstRunParts);
     const versions = await wharf.registry.dataSource.query(`SELECT number, state FROM model_versions`);
     expect(versions).toEqual([{ number: 1, state: 'ready' }]);
 

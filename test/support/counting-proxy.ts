@@ -17,6 +17,8 @@ export class CountingProxy {
   readonly parts: PartRecord[] = [];
   delayPartsMs = 0;
   url = '';
+  /** Requests received and not yet answered (a client may be gone while its request still runs). */
+  private inFlight = 0;
   private server?: Server;
 
   constructor(private readonly target: string) {}
@@ -26,6 +28,12 @@ export class CountingProxy {
     this.server = createServer((incoming, outgoing) => {
       const match = /^\/api\/v1\/uploads\/([^/]+)\/parts\/(\d+)$/.exec(incoming.url ?? '');
       let bytes = 0;
+      this.inFlight++;
+      let settled = false;
+      const settle = () => {
+        if (!settled) this.inFlight--;
+        settled = true;
+      };
       const forward = () => {
         const upstream = httpRequest(
           { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
@@ -34,10 +42,14 @@ export class CountingProxy {
             answer.pipe(outgoing);
             answer.on('end', () => {
               if (match) this.parts.push({ upload: match[1], number: Number(match[2]), bytes, status: answer.statusCode ?? 0 });
+              settle();
             });
           },
         );
-        upstream.on('error', () => outgoing.destroy());
+        upstream.on('error', () => {
+          settle();
+          outgoing.destroy();
+        });
         incoming.on('data', (chunk: Buffer) => (bytes += chunk.length));
         incoming.on('aborted', () => upstream.destroy());
         incoming.pipe(upstream);
@@ -48,6 +60,11 @@ export class CountingProxy {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /** Resolves once every request received so far has been answered by the registry. */
+  async settled(): Promise<void> {
+    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** Bytes of part requests the registry accepted. */

@@ -19,6 +19,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private lastSweep = 0;
 
   async hit(key: string, windowMs: number, now = Date.now()): Promise<WindowCount> {
+    return this.hitNow(key, windowMs, now);
+  }
+
+  /** The same count without a promise, for the hot path. */
+  hitNow(key: string, windowMs: number, now = Date.now()): WindowCount {
     this.sweep(now);
     let window = this.windows.get(key);
     if (!window || window.resetAt <= now) {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { RateLimitClassName } from './rate-limit.decorator';
-import { MemoryRateLimitStore, RateLimitStore, RedisRateLimitStore } from './rate-limit.store';
+import { MemoryRateLimitStore, RateLimitStore, RedisRateLimitStore, WindowCount } from './rate-limit.store';
 
 export interface RateLimitPolicy {
   limit: number;
@@ -29,8 +29,13 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** `token:<sha256 prefix>` for bearer callers (the same key on every replica, no database read), `ip:<address>` for the rest. */
 export function clientKey(authorization: string | undefined, address: string | undefined): string {
   const match = BEARER.exec(authorization ?? '');
-  if (match) return `token:${createHash('sha256').update(match[1], 'utf8').digest('hex').slice(0, 32)}`;
+  if (match) return tokenClientKey(createHash('sha256').update(match[1], 'utf8').digest('hex'));
   return `ip:${address ?? 'unknown'}`;
+}
+
+/** The client key of a token whose sha256 (hex) is already known. */
+export function tokenClientKey(tokenSha256: string): string {
+  return `token:${tokenSha256.slice(0, 32)}`;
 }
 
 /**
@@ -65,9 +70,8 @@ export class RateLimiter implements OnModuleDestroy {
 
   /** Counts one request; null when nothing limits it (disabled, unlimited class, store down). */
   async check(name: RateLimitClassName, client: string): Promise<RateLimitDecision | null> {
-    if (!this.store || name === 'none') return null;
-    const policy = this.policies[name];
-    if (!policy) return null;
+    const policy = this.policyOf(name);
+    if (!policy || !this.store) return null;
     let window;
     try {
       window = await this.store.hit(`${name}:${client}`, policy.windowMs);
@@ -79,6 +83,25 @@ export class RateLimiter implements OnModuleDestroy {
       }
       return null;
     }
+    return this.decide(name, policy, window);
+  }
+
+  /**
+   * The same count without waiting, when the counters are in this process; `undefined` when
+   * they are in Redis and the caller must use `check`.
+   */
+  checkNow(name: RateLimitClassName, client: string): RateLimitDecision | null | undefined {
+    const policy = this.policyOf(name);
+    if (!policy || !this.store) return null;
+    if (!(this.store instanceof MemoryRateLimitStore)) return undefined;
+    return this.decide(name, policy, this.store.hitNow(`${name}:${client}`, policy.windowMs));
+  }
+
+  private policyOf(name: RateLimitClassName): RateLimitPolicy | null {
+    return name === 'none' ? null : this.policies[name];
+  }
+
+  private decide(name: RateLimitClassName, policy: RateLimitPolicy, window: WindowCount): RateLimitDecision {
     const remaining = Math.max(0, policy.limit - window.count);
     const resetSeconds = Math.max(1, Math.ceil(window.resetMs / 1000));
     const decision: RateLimitDecision = {

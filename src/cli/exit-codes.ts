@@ -1,4 +1,4 @@
-import { WharfApiError, WharfUnavailableError } from '../client/errors';
+import { WharfApiError, WharfInputError, WharfIntegrityError, WharfUnavailableError } from '../client/errors';
 
 /** The CLI's exit codes; documented in docs/cli.md and stable for scripts. */
 export const EXIT = {
@@ -28,6 +28,8 @@ export class CliError extends Error {
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof WharfUnavailableError) return EXIT.unavailable;
+  if (error instanceof WharfIntegrityError) return EXIT.integrity;
+  if (error instanceof WharfInputError) return EXIT.usage;
   if (error instanceof WharfApiError) {
     if (error.status === 401 || error.status === 403) return EXIT.auth;
     if (error.status === 404) return EXIT.notFound;

@@ -18,6 +18,12 @@ export function configFile(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'wharf', 'config.json');
 }
 
+/** `$XDG_CACHE_HOME/wharf/pushes` (`~/.cache/…`): notes of interrupted pushes, to resume them. */
+export function pushStateDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || homedir(), '.cache');
+  return path.join(base, 'wharf', 'pushes');
+}
+
 interface StoredConfig {
   url?: string;
   token?: string;

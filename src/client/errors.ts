@@ -39,3 +39,19 @@ export class WharfUnavailableError extends Error {
     this.name = 'WharfUnavailableError';
   }
 }
+
+/** Bytes failed their check: a local file changed while it was pushed, or a download does not match its digest. */
+export class WharfIntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WharfIntegrityError';
+  }
+}
+
+/** What the caller asked to transfer cannot be: a missing path, a symbolic link, a name the registry refuses. */
+export class WharfInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WharfInputError';
+  }
+}

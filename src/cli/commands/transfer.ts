@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import { CliContext, parseFullReference, parseModelName } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { formatBytes } from '../output';
-import { pull } from '../transfer/pull';
-import { push } from '../transfer/push';
+import { pull } from '../../client/transfer/pull';
+import { push } from '../../client/transfer/push';
+import { Progress } from '../progress';
+import { pushStateDirectory } from '../settings';
 
 function positiveInteger(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value)) throw new CliError(`"${value}" is not a positive whole number`, EXIT.usage);
@@ -45,7 +47,8 @@ export function pushCommand(context: () => CliContext): Command {
         description: options.description,
         metadata: options.metadata,
         tag: options.tag,
-        progress: ctx.out.interactive ? process.stderr : null,
+        progress: Progress.factory(ctx.out.interactive ? process.stderr : null),
+        stateDirectory: pushStateDirectory(),
       });
       ctx.out.result(result, () =>
         [
@@ -74,7 +77,7 @@ export function pullCommand(context: () => CliContext): Command {
         destination: directory,
         concurrency: options.concurrency,
         chunkSize: options.chunkSize,
-        progress: ctx.out.interactive ? process.stderr : null,
+        progress: Progress.factory(ctx.out.interactive ? process.stderr : null),
       });
       ctx.out.result(result, () =>
         [

@@ -1,10 +1,10 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import { ManifestFile, WharfClient } from '../../client/wharf-client';
-import { CliError, EXIT } from '../exit-codes';
+import { WharfIntegrityError } from '../errors';
+import { ManifestFile, WharfClient } from '../wharf-client';
 import { hashFile } from './local-files';
-import { Progress } from './progress';
+import { NO_PROGRESS, ProgressFactory } from './progress-sink';
 import { runPool } from './push';
 
 export interface PullOptions {
@@ -16,7 +16,7 @@ export interface PullOptions {
   concurrency: number;
   /** Bytes per ranged GET. */
   chunkSize: number;
-  progress: NodeJS.WriteStream | null;
+  progress?: ProgressFactory;
 }
 
 export interface PullResult {
@@ -51,7 +51,7 @@ export async function pull(client: WharfClient, options: PullOptions): Promise<P
   const destination = path.resolve(options.destination);
   const targets = manifest.items.map((file) => {
     const target = path.resolve(destination, ...file.path.split('/'));
-    if (!target.startsWith(destination + path.sep)) throw new CliError(`refusing to write ${file.path} outside ${destination}`, EXIT.integrity);
+    if (!target.startsWith(destination + path.sep)) throw new WharfIntegrityError(`refusing to write ${file.path} outside ${destination}`);
     return { file, target };
   });
 
@@ -63,7 +63,7 @@ export async function pull(client: WharfClient, options: PullOptions): Promise<P
   }
 
   const total = needed.reduce((sum, entry) => sum + entry.file.size, 0);
-  const progress = new Progress('downloading', total, options.progress);
+  const progress = (options.progress ?? NO_PROGRESS)('downloading', total);
   let bytesReceived = 0;
   const handles = new Map<string, FileHandle>();
   try {
@@ -91,7 +91,7 @@ export async function pull(client: WharfClient, options: PullOptions): Promise<P
       const digest = (await hashFile(target + PARTIAL_SUFFIX)).sha256;
       if (digest !== file.sha256) {
         await rm(target + PARTIAL_SUFFIX, { force: true });
-        throw new CliError(`${file.path}: downloaded bytes have sha256 ${digest}, the manifest says ${file.sha256}; nothing was replaced`, EXIT.integrity);
+        throw new WharfIntegrityError(`${file.path}: downloaded bytes have sha256 ${digest}, the manifest says ${file.sha256}; nothing was replaced`);
       }
       await rename(target + PARTIAL_SUFFIX, target);
     }
@@ -120,7 +120,7 @@ async function fetchChunk(client: WharfClient, options: PullOptions, version: nu
     try {
       const download = await client.download(options.project, options.model, version, chunk.file.path, { start: position, end: chunk.end });
       if (download.status !== 206 && !(download.status === 200 && position === 0 && chunk.end === chunk.file.size - 1)) {
-        throw new CliError(`${chunk.file.path}: the registry answered ${download.status} to a range request`, EXIT.integrity);
+        throw new WharfIntegrityError(`${chunk.file.path}: the registry answered ${download.status} to a range request`);
       }
       for await (const piece of download.body as unknown as AsyncIterable<Uint8Array>) {
         await chunk.handle.write(piece, 0, piece.length, position);
@@ -130,7 +130,7 @@ async function fetchChunk(client: WharfClient, options: PullOptions, version: nu
       if (position !== chunk.end + 1) throw new Error(`short body: ${position - chunk.start} of ${chunk.end + 1 - chunk.start} bytes`);
       return chunk.end + 1 - chunk.start;
     } catch (error) {
-      if (error instanceof CliError || attempt >= CHUNK_ATTEMPTS) throw error;
+      if (error instanceof WharfIntegrityError || attempt >= CHUNK_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }
   }

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { filePathProblem } from '../../common/validation/file-path';
-import { CliError, EXIT } from '../exit-codes';
+import { WharfInputError, WharfIntegrityError } from '../errors';
 
 export interface LocalFile {
   /** Path inside the version, with `/` separators. */
@@ -18,10 +18,10 @@ export interface LocalFile {
 /** The regular files under `root` (or `root` itself), sorted; symbolic links are refused. */
 export async function listLocalFiles(root: string): Promise<{ path: string; absolute: string }[]> {
   const info = await lstat(root).catch(() => {
-    throw new CliError(`${root}: no such file or directory`, EXIT.usage);
+    throw new WharfInputError(`${root}: no such file or directory`);
   });
   if (info.isFile()) return [{ path: path.basename(root), absolute: path.resolve(root) }];
-  if (!info.isDirectory()) throw new CliError(`${root}: not a regular file or directory`, EXIT.usage);
+  if (!info.isDirectory()) throw new WharfInputError(`${root}: not a regular file or directory`);
   const found: { path: string; absolute: string }[] = [];
   const walk = async (directory: string, prefix: string) => {
     for (const entry of (await readdir(directory, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -29,14 +29,14 @@ export async function listLocalFiles(root: string): Promise<{ path: string; abso
       const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(absolute, relative);
       else if (entry.isFile()) found.push({ path: relative, absolute });
-      else throw new CliError(`${absolute}: only regular files can be pushed (symbolic links and devices are not)`, EXIT.usage);
+      else throw new WharfInputError(`${absolute}: only regular files can be pushed (symbolic links and devices are not)`);
     }
   };
   await walk(path.resolve(root), '');
-  if (found.length === 0) throw new CliError(`${root}: the directory holds no files`, EXIT.usage);
+  if (found.length === 0) throw new WharfInputError(`${root}: the directory holds no files`);
   for (const file of found) {
     const problem = filePathProblem(file.path);
-    if (problem) throw new CliError(`${file.absolute}: ${problem}`, EXIT.usage);
+    if (problem) throw new WharfInputError(`${file.absolute}: ${problem}`);
   }
   return found;
 }
@@ -57,10 +57,9 @@ export async function hashFile(absolute: string, onBytes: (bytes: number) => voi
 /** Refuses to go on with a file that changed since it was hashed. */
 export async function assertUnchanged(file: LocalFile): Promise<void> {
   const now = await stat(file.absolute).catch(() => null);
-  if (!now || now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
-    throw new CliError(
-      `${file.absolute} changed while it was being pushed; nothing was committed. Push again once it is stable.`,
-      EXIT.integrity,
-    );
-  }
+  if (!now || now.size !== file.size || now.mtimeMs !== file.mtimeMs) throw changedWhilePushed(file);
+}
+
+export function changedWhilePushed(file: { absolute: string }): WharfIntegrityError {
+  return new WharfIntegrityError(`${file.absolute} changed while it was being pushed; nothing was committed. Push again once it is stable.`);
 }

@@ -1,10 +1,16 @@
-import { formatBytes } from '../output';
+import type { ProgressFactory } from '../client/transfer/progress-sink';
+import { formatBytes } from './output';
 
 /**
  * A one-line progress bar with rate and ETA, redrawn at most ten times a second on a terminal;
  * silent elsewhere (pipes, CI logs, --json).
  */
 export class Progress {
+  /** Bars on `stream` for each phase of a transfer; none when the stream is null. */
+  static factory(stream: NodeJS.WriteStream | null): ProgressFactory {
+    return (phase, total) => new Progress(phase.padEnd(11), total, stream);
+  }
+
   private done = 0;
   private lastDraw = 0;
   private readonly started = Date.now();

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { open, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { WharfApiError } from '../../client/errors';
-import { WharfClient } from '../../client/wharf-client';
 import type { UploadDto } from '../../uploads/dto/upload.dto';
-import { CliError, EXIT } from '../exit-codes';
-import { assertUnchanged, hashFile, listLocalFiles, LocalFile } from './local-files';
-import { Progress } from './progress';
+import { WharfApiError } from '../errors';
+import { WharfClient } from '../wharf-client';
+import { assertUnchanged, changedWhilePushed, hashFile, listLocalFiles, LocalFile } from './local-files';
+import { NO_PROGRESS, ProgressFactory } from './progress-sink';
 
 export interface PushOptions {
   project: string;
@@ -17,9 +15,9 @@ export interface PushOptions {
   description?: string;
   metadata?: Record<string, unknown>;
   tag?: string;
-  /** Where progress bars go; null for none. */
-  progress: NodeJS.WriteStream | null;
-  env?: NodeJS.ProcessEnv;
+  progress?: ProgressFactory;
+  /** Where a push notes the draft it is filling, to resume it after an interruption. */
+  stateDirectory: string;
 }
 
 export interface PushResult {
@@ -40,14 +38,12 @@ interface PartTask {
   number: number;
 }
 
-/** `$XDG_CACHE_HOME/wharf/pushes`: which draft an interrupted push was filling, to resume it. */
+/** Which draft an interrupted push of the same files to the same model was filling. */
 function stateFile(url: string, options: PushOptions, files: LocalFile[]): string {
-  const env = options.env ?? process.env;
-  const base = env.XDG_CACHE_HOME || path.join(env.HOME || homedir(), '.cache');
   const identity = createHash('sha256')
     .update(JSON.stringify([url, options.project, options.model, files.map((file) => [file.path, file.size, file.sha256])]))
     .digest('hex');
-  return path.join(base, 'wharf', 'pushes', `${identity}.json`);
+  return path.join(options.stateDirectory, `${identity}.json`);
 }
 
 async function readState(file: string): Promise<{ version: number } | null> {
@@ -68,7 +64,8 @@ async function readState(file: string): Promise<{ version: number } | null> {
 export async function push(client: WharfClient, options: PushOptions): Promise<PushResult> {
   const listed = await listLocalFiles(options.source);
   const totalBytes = await sizes(listed);
-  const hashing = new Progress('hashing ', totalBytes, options.progress);
+  const progress = options.progress ?? NO_PROGRESS;
+  const hashing = progress('hashing', totalBytes);
   const files: LocalFile[] = [];
   for (const entry of listed) {
     files.push({ ...entry, ...(await hashFile(entry.absolute, (bytes) => hashing.add(bytes))) });
@@ -94,7 +91,7 @@ export async function push(client: WharfClient, options: PushOptions): Promise<P
   }
 
   const toSend = tasks.reduce((sum, task) => sum + partLength(task.upload, task.number), 0);
-  const sending = new Progress('uploading', toSend, options.progress);
+  const sending = progress('uploading', toSend);
   let bytesSent = 0;
   await runPool(tasks, options.concurrency, async (task) => {
     await assertUnchanged(task.file);
@@ -114,7 +111,7 @@ export async function push(client: WharfClient, options: PushOptions): Promise<P
       await client.completeUpload(upload.id);
     } catch (error) {
       if (error instanceof WharfApiError && error.code === 'file_digest_mismatch') {
-        throw new CliError(`${file.absolute} changed while it was being pushed; nothing was committed. Push again once it is stable.`, EXIT.integrity);
+        throw changedWhilePushed(file);
       }
       throw error;
     }
@@ -182,7 +179,7 @@ async function readPart(file: LocalFile, upload: UploadDto, number: number): Pro
       read += bytesRead;
     }
     if (read !== length) {
-      throw new CliError(`${file.absolute} changed while it was being pushed; nothing was committed. Push again once it is stable.`, EXIT.integrity);
+      throw changedWhilePushed(file);
     }
   } finally {
     await handle.close();

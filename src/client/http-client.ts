@@ -20,6 +20,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Raw bytes, sent as they are (with the caller's Content-Type). */
   raw?: Uint8Array;
+  /** A multipart/form-data body. */
+  form?: FormData;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /**
@@ -89,7 +91,7 @@ export class HttpClient {
     const url = this.buildUrl(path, options.query);
     const idempotent = options.idempotent ?? method !== 'POST';
     const json = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const body = options.raw ?? json;
+    const body = options.raw ?? options.form ?? json;
     const headers = this.headers({ ...(json === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers });
     for (let attempt = 0; ; attempt++) {
       let response: Response;

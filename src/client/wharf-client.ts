@@ -4,7 +4,18 @@ import type { CreateModelDto, ModelDto, UpdateModelDto } from '../models/dto/mod
 import type { CreateProjectDto, MemberDto, ProjectDto, UpdateProjectDto } from '../projects/dto/project.dto';
 import type { CreateVersionDto, UpdateVersionDto, VersionDto } from '../versions/dto/version.dto';
 import type { Role } from '../auth/roles';
-import type { EndpointDto, PutEndpointDto, RouteDecisionDto } from '../endpoints/dto/endpoint.dto';
+import type { AuditPageDto } from '../audit/dto/audit.dto';
+import type { EndpointDto, EndpointPageDto, PutEndpointDto, RouteDecisionDto } from '../endpoints/dto/endpoint.dto';
+import type {
+  CreatedSubscriptionDto,
+  CreateSubscriptionDto,
+  DeliveryPageDto,
+  SubscriptionDto,
+  SubscriptionPageDto,
+} from '../events/dto/subscription.dto';
+import type { FileDto } from '../files/dto/file.dto';
+import type { ProjectStorageDto } from '../files/dto/storage.dto';
+import type { PutQuotaDto, QuotaDto } from '../projects/dto/quota.dto';
 import type { ResolvedVersionDto } from '../references/dto/resolve.dto';
 import type { TagDto, TagHistoryPageDto, TagTargetDto } from '../tags/dto/tag.dto';
 import type { UploadDto, UploadPartDto } from '../uploads/dto/upload.dto';
@@ -109,6 +120,9 @@ export class WharfClient {
   deleteProject(project: string): Promise<void> {
     return this.http.json('DELETE', `/api/v1/projects/${segment(project)}`);
   }
+  getMember(project: string, principal: string): Promise<MemberDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/members/${segment(principal)}`);
+  }
   listMembers(project: string): Promise<{ items: MemberDto[] }> {
     return this.http.json('GET', `/api/v1/projects/${segment(project)}/members`);
   }
@@ -117,6 +131,58 @@ export class WharfClient {
   }
   removeMember(project: string, principal: string): Promise<void> {
     return this.http.json('DELETE', `/api/v1/projects/${segment(project)}/members/${segment(principal)}`);
+  }
+
+  // Quotas and storage
+  getQuota(project: string): Promise<QuotaDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/quota`);
+  }
+  /** Replaces the whole quota (platform admins): storage, cpu, memory, gpu as Kubernetes quantities. */
+  putQuota(project: string, body: PutQuotaDto): Promise<QuotaDto> {
+    return this.http.json('PUT', `/api/v1/projects/${segment(project)}/quota`, { body });
+  }
+  storageUsage(project: string): Promise<ProjectStorageDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/storage`);
+  }
+
+  // Audit, event webhooks, operations
+  listAudit(query: { project?: string; actor?: string; action?: string; since?: string; until?: string; cursor?: string; limit?: number } = {}): Promise<AuditPageDto> {
+    return this.http.json('GET', '/api/v1/audit', { query: { ...query } });
+  }
+  private subscriptionPath(project: string, id?: string): string {
+    return `/api/v1/projects/${segment(project)}/subscriptions${id === undefined ? '' : `/${segment(id)}`}`;
+  }
+  createSubscription(project: string, body: CreateSubscriptionDto): Promise<CreatedSubscriptionDto> {
+    return this.http.json('POST', this.subscriptionPath(project), { body });
+  }
+  listSubscriptions(project: string, options: { cursor?: string; limit?: number } = {}): Promise<SubscriptionPageDto> {
+    return this.http.json('GET', this.subscriptionPath(project), { query: { ...options } });
+  }
+  getSubscription(project: string, id: string): Promise<SubscriptionDto> {
+    return this.http.json('GET', this.subscriptionPath(project, id));
+  }
+  deleteSubscription(project: string, id: string): Promise<void> {
+    return this.http.json('DELETE', this.subscriptionPath(project, id));
+  }
+  listDeliveries(project: string, id: string, options: { state?: 'pending' | 'delivered' | 'failed'; cursor?: string; limit?: number } = {}): Promise<DeliveryPageDto> {
+    return this.http.json('GET', `${this.subscriptionPath(project, id)}/deliveries`, { query: { ...options } });
+  }
+  /** Kubernetes webhook token authentication, as kube-apiserver calls it. */
+  tokenReview(review: { apiVersion: string; kind: 'TokenReview'; spec: { token: string; audiences?: string[] } }): Promise<Record<string, unknown>> {
+    return this.http.json('POST', '/api/v1/authn/tokenreview', { body: review, idempotent: true });
+  }
+  /** Runs garbage collection now (platform admins) and answers what it removed. */
+  runGc(): Promise<Record<string, number>> {
+    return this.http.json('POST', '/api/v1/admin/gc', { idempotent: true });
+  }
+  health(): Promise<{ status: string }> {
+    return this.http.json('GET', '/healthz');
+  }
+  ready(): Promise<{ status: string; database: string }> {
+    return this.http.json('GET', '/readyz');
+  }
+  async metrics(): Promise<string> {
+    return (await this.http.send('GET', '/metrics')).text();
   }
 
   // Models
@@ -186,8 +252,18 @@ export class WharfClient {
   deleteEndpoint(project: string, endpoint: string): Promise<void> {
     return this.http.json('DELETE', this.endpointPath(project, endpoint));
   }
+  listEndpoints(project: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<EndpointPageDto> {
+    return this.http.json('GET', this.endpointPath(project), { query: { ...options } });
+  }
   route(project: string, endpoint: string, key?: string): Promise<RouteDecisionDto> {
     return this.http.json('GET', `${this.endpointPath(project, endpoint)}/route`, { query: { key } });
+  }
+
+  /** Small files in one multipart/form-data request (large ones belong in upload sessions). */
+  uploadFiles(project: string, model: string, version: number, files: { path: string; data: Uint8Array }[]): Promise<FileDto[]> {
+    const form = new FormData();
+    for (const file of files) form.append('file', new Blob([file.data]), file.path);
+    return this.http.json('POST', `${this.versionPath(project, model, version)}/files`, { form });
   }
 
   // Upload sessions
@@ -242,6 +318,11 @@ export class WharfClient {
   /** The manifest of a version (`ref`: number, tag or digest). */
   manifest(project: string, model: string, ref: number | string): Promise<Manifest> {
     return this.http.json('GET', `${this.versionPath(project, model, ref)}/files`);
+  }
+  /** A file's size and sha256 without its bytes (HEAD). */
+  async statFile(project: string, model: string, ref: number | string, path: string): Promise<{ size: number; sha256: string | null }> {
+    const response = await this.http.send('HEAD', `${this.versionPath(project, model, ref)}/files/${filePath(path)}`);
+    return { size: Number(response.headers.get('content-length')), sha256: response.headers.get('etag')?.replace(/^(W\/)?"|"$/g, '') ?? null };
   }
   /**
    * Streams a file, or the byte range `[start, end]` (inclusive) of it. Retries happen before

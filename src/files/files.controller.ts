@@ -62,7 +62,7 @@ export class FilesController {
   @ProjectAccess('viewer')
   @ApiOperation({ summary: 'The headers of a download: size, ETag, Accept-Ranges' })
   @ApiResponse({ status: 200, description: 'The file exists' })
-  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'model_not_found', 'version_not_found', 'file_not_found')
+  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found')
   async head(
     @CurrentProject() project: ProjectContext,
     @Param('model') model: string,
@@ -84,7 +84,7 @@ export class FilesController {
   @ApiResponse({ status: 302, description: 'Redirect to a presigned URL (S3_PRESIGNED_DOWNLOADS)' })
   @ApiResponse({ status: 304, description: 'If-None-Match matched' })
   @ApiResponse({ status: 416, description: 'The range starts past the end of the file' })
-  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'model_not_found', 'version_not_found', 'file_not_found')
+  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found')
   async download(
     @CurrentProject() project: ProjectContext,
     @Param('model') model: string,

@@ -66,7 +66,7 @@ describe('secret comparisons', () => {
     const files: string[] = [];
     // There sha256 is a file's content digest, public by design (it is the download's ETag), and
     // comparing it is an integrity check, not a secret check.
-    const contentDigestFolders = new Set(['uploads', 'files', 'storage', 'gc']);
+    const contentDigestFolders = new Set(['uploads', 'files', 'storage', 'gc', 'transfer']);
     const walk = async (dir: string) => {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);

@@ -17,11 +17,18 @@ export interface RegistryProcess {
 }
 
 /**
- * Runs the registry as a real child process (`src/main.ts` through swc), the way operators run
- * it, and resolves once it logs that it is listening. PORT=0 lets the OS pick the port.
+ * Runs the registry as a real child process, the way operators run it, and resolves once it
+ * logs that it is listening. PORT=0 lets the OS pick the port. From the sources through swc by
+ * default; `compiled` runs `dist/` as `npm start` does (build first), without the compiler's
+ * own memory in the process, for measurements.
  */
-export async function startRegistryProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<RegistryProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+export async function startRegistryProcess(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  options: { compiled?: boolean } = {},
+): Promise<RegistryProcess> {
+  const entry = options.compiled ? ['dist/src/main.js'] : ['-r', '@swc-node/register', 'src/main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -5,9 +5,11 @@ import { AuthModule } from './auth/auth.module';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { HealthController } from './health/health.controller';
 import { ModelsModule } from './models/models.module';
+import { NodesModule } from './nodes/nodes.module';
 import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
 import { VersionsModule } from './versions/versions.module';
+import { WarmupsModule } from './warmups/warmups.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
 @Global()
@@ -28,7 +30,7 @@ export class AppModule {
   static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule],
+      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule, WarmupsModule, NodesModule],
       controllers: [HealthController],
     };
   }

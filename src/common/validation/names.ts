@@ -22,7 +22,11 @@ const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const MAX_LABELS = 64;
 
-export type NameKind = 'project' | 'model' | 'principal';
+/** Node names are Kubernetes node names: RFC 1123 DNS subdomains. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const NODE_NAME_MAX = 253;
+
+export type NameKind = 'project' | 'model' | 'principal' | 'node';
 
 const RULES: Record<NameKind, { pattern: RegExp; max: number; rule: string }> = {
   project: {
@@ -39,6 +43,11 @@ const RULES: Record<NameKind, { pattern: RegExp; max: number; rule: string }> = 
     pattern: PRINCIPAL_NAME,
     max: PRINCIPAL_NAME_MAX,
     rule: 'lowercase letters and digits, separated by single ".", "_", "@" or "-"',
+  },
+  node: {
+    pattern: DNS_SUBDOMAIN,
+    max: NODE_NAME_MAX,
+    rule: 'lowercase letters, digits, "-" and "." (a DNS-1123 subdomain, as Kubernetes node names are)',
   },
 };
 

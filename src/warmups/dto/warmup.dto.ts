@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsLabels } from '../../common/validation/labels';
 
 export class NodeSelectorDto {
@@ -21,6 +21,7 @@ export class CreateWarmupDto {
   ref!: string;
 
   @ApiProperty({ type: NodeSelectorDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => NodeSelectorDto)
   selector!: NodeSelectorDto;

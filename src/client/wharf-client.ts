@@ -3,6 +3,8 @@ import type { Page } from '../common/pagination/cursor';
 import type { CreateModelDto, ModelDto, UpdateModelDto } from '../models/dto/model.dto';
 import type { CreateProjectDto, MemberDto, ProjectDto, UpdateProjectDto } from '../projects/dto/project.dto';
 import type { CreateVersionDto, UpdateVersionDto, VersionDto } from '../versions/dto/version.dto';
+import type { HeartbeatDto, HeartbeatReplyDto, LocationListDto, NodeDto, NodeListDto } from '../nodes/dto/node.dto';
+import type { CreateWarmupDto, WarmupDto, WarmupListDto } from '../warmups/dto/warmup.dto';
 import type { Role } from '../auth/roles';
 import { HttpClient, HttpClientOptions } from './http-client';
 
@@ -15,6 +17,37 @@ export interface ListOptions {
 }
 
 const segment = encodeURIComponent;
+
+/** A file path inside a version, each segment encoded (the slashes stay). */
+const filePath = (path: string) => path.split('/').map(segment).join('/');
+
+/** One file of a version's manifest. */
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** `GET …/versions/{ref}/files`: the file list of a version, sorted by path. */
+export interface Manifest {
+  project: string;
+  model: string;
+  version: number;
+  state: string;
+  manifestDigest: string | null;
+  items: ManifestFile[];
+}
+
+/** A download in progress: the response's body as a web stream and the headers that matter. */
+export interface Download {
+  status: number;
+  /** The file's sha256 (the ETag without quotes). */
+  etag: string | null;
+  contentLength: number | null;
+  /** `bytes start-end/size` of a 206. */
+  contentRange: string | null;
+  body: ReadableStream<Uint8Array>;
+}
 
 /**
  * The typed client of the registry API, shared by the CLI, the node agent, the operator and the
@@ -126,5 +159,55 @@ export class WharfClient {
   }
   deleteVersion(project: string, model: string, version: number): Promise<void> {
     return this.http.json('DELETE', this.versionPath(project, model, version));
+  }
+
+  // Files
+  /** The manifest of a version (`ref`: number, tag or digest). */
+  manifest(project: string, model: string, ref: number | string): Promise<Manifest> {
+    return this.http.json('GET', `${this.versionPath(project, model, ref)}/files`);
+  }
+  /**
+   * Streams a file, or the byte range `[start, end]` (inclusive) of it. Retries happen before
+   * the first byte only; a body cut short is the caller's to resume with a range.
+   */
+  async download(project: string, model: string, ref: number | string, path: string, options: { start?: number; end?: number; signal?: AbortSignal } = {}): Promise<Download> {
+    const ranged = options.start !== undefined || options.end !== undefined;
+    const headers: Record<string, string> = ranged ? { Range: `bytes=${options.start ?? 0}-${options.end ?? ''}` } : {};
+    const response = await this.http.send('GET', `${this.versionPath(project, model, ref)}/files/${filePath(path)}`, { headers, signal: options.signal });
+    const length = response.headers.get('content-length');
+    return {
+      status: response.status,
+      etag: response.headers.get('etag')?.replace(/^(W\/)?"|"$/g, '') ?? null,
+      contentLength: length === null ? null : Number(length),
+      contentRange: response.headers.get('content-range'),
+      body: response.body ?? new ReadableStream({ start: (controller) => controller.close() }),
+    };
+  }
+
+  // Nodes, warm-ups, locations
+  /** A node agent's heartbeat; the caller runs its own backoff loop. */
+  heartbeat(node: string, body: HeartbeatDto, signal?: AbortSignal): Promise<HeartbeatReplyDto> {
+    return this.http.json('PUT', `/api/v1/nodes/${segment(node)}`, { body, signal });
+  }
+  listNodes(options: { label?: string[]; ready?: boolean } = {}): Promise<NodeListDto> {
+    return this.http.json('GET', '/api/v1/nodes', { query: { label: options.label, ready: options.ready === undefined ? undefined : String(options.ready) } });
+  }
+  getNode(node: string): Promise<NodeDto> {
+    return this.http.json('GET', `/api/v1/nodes/${segment(node)}`);
+  }
+  createWarmup(project: string, body: CreateWarmupDto): Promise<WarmupDto> {
+    return this.http.json('POST', `/api/v1/projects/${segment(project)}/warmups`, { body });
+  }
+  listWarmups(project: string): Promise<WarmupListDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/warmups`);
+  }
+  getWarmup(project: string, id: string): Promise<WarmupDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/warmups/${segment(id)}`);
+  }
+  deleteWarmup(project: string, id: string): Promise<void> {
+    return this.http.json('DELETE', `/api/v1/projects/${segment(project)}/warmups/${segment(id)}`);
+  }
+  locations(project: string, model: string, version: number): Promise<LocationListDto> {
+    return this.http.json('GET', `${this.versionPath(project, model, version)}/locations`);
   }
 }

@@ -84,7 +84,7 @@ export function createAgentApi(agent: Agent, metrics: AgentMetrics): Server {
         if (result.kind === 'rejected') throw new ApiError(404, result.code, result.detail);
         if (result.kind === 'timeout') {
           response.setHeader('Retry-After', '5');
-          throw new ApiError(503, 'not_ready', `${ref.project}/${ref.model}@${ref.version} is not ready on this node yet`, result);
+          throw new ApiError(503, 'not_ready', `${ref.project}/${ref.model}@${ref.version} is not ready on this node yet`, { state: result.state, bytesDone: result.bytesDone, bytesTotal: result.bytesTotal });
         }
         const version = result.version;
         return send(response, 200, {

@@ -2,12 +2,16 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { HealthController } from './health/health.controller';
+import { InvalidationModule } from './invalidation/invalidation.module';
 import { ModelsModule } from './models/models.module';
 import { NodesModule } from './nodes/nodes.module';
 import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
+import { ReferencesModule } from './references/references.module';
+import { TagsModule } from './tags/tags.module';
 import { VersionsModule } from './versions/versions.module';
 import { WarmupsModule } from './warmups/warmups.module';
 
@@ -30,7 +34,20 @@ export class AppModule {
   static register(config: WharfConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(config, dataSource, metrics), AuditModule, AuthModule, ProjectsModule, ModelsModule, VersionsModule, WarmupsModule, NodesModule],
+      imports: [
+        CoreModule.register(config, dataSource, metrics),
+        AuditModule,
+        InvalidationModule,
+        AuthModule,
+        ProjectsModule,
+        ModelsModule,
+        VersionsModule,
+        TagsModule,
+        ReferencesModule,
+        EndpointsModule,
+        WarmupsModule,
+        NodesModule,
+      ],
       controllers: [HealthController],
     };
   }

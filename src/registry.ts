@@ -15,6 +15,7 @@ import { dataSourceOptions, DatabaseTarget, runMigrations } from './database/dat
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { httpLogging } from './observability/http-logging';
 import { PinoNestLogger } from './observability/logger';
+import { ResolveFastPath } from './references/resolve-fast-path';
 import { Metrics } from './observability/metrics';
 
 export interface Registry {
@@ -66,6 +67,7 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
     });
     configureApp(app, options.logger, metrics);
     await app.init();
+    ResolveFastPath.install(app);
     return {
       app,
       dataSource,

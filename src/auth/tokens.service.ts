@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { WharfError } from '../common/errors/wharf-error';
 import { Page, paginate } from '../common/pagination/cursor';
 import { assertName } from '../common/validation/names';
+import { InvalidationService } from '../invalidation/invalidation.service';
 import { Project } from '../projects/project.entity';
 import { ApiToken } from './api-token.entity';
 import { Actor, AuthContext } from './auth-context';
@@ -21,6 +22,7 @@ export class TokensService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(InvalidationService) private readonly invalidation: InvalidationService,
   ) {}
 
   async create(caller: AuthContext, actor: Actor, dto: CreateTokenDto): Promise<CreatedTokenDto> {
@@ -112,6 +114,8 @@ export class TokensService {
         .execute();
       if (result.affected) {
         await this.audit.record(manager, actor, { action: 'token.revoke', target: `token:${token.id}` });
+        // Every replica forgets its cached token decisions once this commits.
+        await this.invalidation.publish(manager, { kind: 'auth' });
       }
     });
   }

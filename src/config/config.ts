@@ -48,6 +48,10 @@ export const configSchema = z.object({
   S3_PRESIGNED_DOWNLOADS: booleanString.default('false'),
   /** A node whose agent has not reported for this long is not ready and drops out of locations. */
   NODE_READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Entries of each in-process hot-path cache (resolve, route, tokens). 0 turns caching off. */
+  CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Backstop only: entries are invalidated across replicas by LISTEN/NOTIFY as they change. */
+  CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

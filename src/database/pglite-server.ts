@@ -19,8 +19,11 @@ class ReadyForQueryTracker {
   private headerFilled = 0;
   private bodyLeft = 0;
   private type = 0;
+  private notification: Buffer[] | null = null;
   /** 'I' idle, 'T' in a transaction, 'E' in a failed transaction; undefined: none seen yet. */
   status: string | undefined;
+  /** Complete NotificationResponse ('A') messages seen, to hand to other listening connections. */
+  readonly notifications: Buffer[] = [];
 
   feed(chunk: Uint8Array): void {
     let offset = 0;
@@ -28,8 +31,10 @@ class ReadyForQueryTracker {
       if (this.bodyLeft > 0) {
         const take = Math.min(this.bodyLeft, chunk.length - offset);
         if (this.type === 0x5a /* 'Z' */ && this.bodyLeft === 1) this.status = String.fromCharCode(chunk[offset]);
+        this.notification?.push(Buffer.from(chunk.subarray(offset, offset + take)));
         this.bodyLeft -= take;
         offset += take;
+        if (this.bodyLeft === 0) this.endMessage();
         continue;
       }
       this.header[this.headerFilled++] = chunk[offset++];
@@ -37,9 +42,31 @@ class ReadyForQueryTracker {
         this.type = this.header[0];
         this.bodyLeft = this.header.readInt32BE(1) - 4;
         this.headerFilled = 0;
+        this.notification = this.type === 0x41 /* 'A' */ ? [Buffer.from(this.header)] : null;
+        if (this.bodyLeft === 0) this.endMessage();
       }
     }
   }
+
+  private endMessage(): void {
+    if (this.notification) this.notifications.push(Buffer.concat(this.notification));
+    this.notification = null;
+  }
+}
+
+/** `LISTEN name` / `UNLISTEN name|*` in a simple Query message, as the pg driver sends them. */
+function listenCommand(message: Uint8Array): { listen: boolean; channel: string } | null {
+  if (message[0] !== 0x51 /* 'Q' */) return null;
+  const text = Buffer.from(message.subarray(5)).toString('utf8').replace(/\0$/, '');
+  const match = /^\s*(UN)?LISTEN\s+("?)([A-Za-z_][A-Za-z0-9_$]*|\*)\2\s*;?\s*$/i.exec(text);
+  if (!match) return null;
+  return { listen: !match[1], channel: match[2] ? match[3] : match[3].toLowerCase() };
+}
+
+/** The channel name of a NotificationResponse: Int32 pid, then the channel as a C string. */
+function notificationChannel(message: Buffer): string {
+  const end = message.indexOf(0, 9);
+  return message.subarray(9, end < 0 ? message.length : end).toString('utf8');
 }
 
 /**
@@ -54,6 +81,13 @@ class SessionPinningQueue {
   private pending: PendingMessage[] = [];
   private owner: number | null = null;
   private draining = false;
+  /**
+   * Connections that ran LISTEN, with the writer to their socket. PGlite is one session, so
+   * a notification comes out in the reply of whichever connection's COMMIT produced it; it is
+   * handed to every other connection listening on its channel, as separate Postgres sessions
+   * would each receive it.
+   */
+  private readonly listeners = new Map<number, { channels: Set<string>; write: (data: Uint8Array) => void }>();
 
   constructor(private readonly db: PGlite) {}
 
@@ -69,6 +103,7 @@ class SessionPinningQueue {
   }
 
   clearQueueForHandler(connection: number): void {
+    this.listeners.delete(connection);
     for (const item of this.pending.filter((entry) => entry.connection === connection)) {
       item.reject(new Error('connection closed'));
     }
@@ -83,6 +118,26 @@ class SessionPinningQueue {
     void this.drain();
   }
 
+  private trackListen(item: PendingMessage): void {
+    const command = listenCommand(item.message);
+    if (!command) return;
+    const entry = this.listeners.get(item.connection) ?? { channels: new Set<string>(), write: item.onData };
+    entry.write = item.onData;
+    if (command.listen) entry.channels.add(command.channel);
+    else if (command.channel === '*') entry.channels.clear();
+    else entry.channels.delete(command.channel);
+    this.listeners.set(item.connection, entry);
+  }
+
+  private forward(origin: number, notifications: Buffer[]): void {
+    for (const message of notifications) {
+      const channel = notificationChannel(message);
+      for (const [connection, listener] of this.listeners) {
+        if (connection !== origin && listener.channels.has(channel)) listener.write(message);
+      }
+    }
+  }
+
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
@@ -92,6 +147,7 @@ class SessionPinningQueue {
         if (index < 0 || this.pending.length === 0) return;
         const [item] = this.pending.splice(index, 1);
         this.owner = item.connection;
+        this.trackListen(item);
         const tracker = new ReadyForQueryTracker();
         let bytes = 0;
         try {
@@ -105,6 +161,7 @@ class SessionPinningQueue {
             }),
           );
           if (tracker.status === 'I') this.owner = null;
+          this.forward(item.connection, tracker.notifications);
           item.resolve(bytes);
         } catch (error) {
           item.reject(error as Error);

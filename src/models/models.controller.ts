@@ -57,7 +57,7 @@ export class ModelsController {
   @ProjectAccess('admin')
   @ApiOperation({ summary: 'Delete a model and all its versions' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems('invalid_name', 'model_not_found')
+  @ApiProblems('invalid_name', 'model_not_found', 'model_in_use')
   remove(@CurrentProject() project: ProjectContext, @CurrentActor() actor: Actor, @Param('model') model: string): Promise<void> {
     return this.models.remove(project, actor, model);
   }

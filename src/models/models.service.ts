@@ -100,6 +100,7 @@ export class ModelsService {
   async remove(project: ProjectContext, actor: Actor, name: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const model = await this.find(project, name, manager);
+      await this.assertUnrouted(manager, project, model);
       await manager.delete(Model, { id: model.id });
       await this.audit.record(manager, actor, {
         action: 'model.delete',
@@ -108,5 +109,18 @@ export class ModelsService {
         details: { versions: model.nextVersion - 1 },
       });
     });
+  }
+
+  /** Endpoints route to a model's versions and tags; those must be changed first. */
+  private async assertUnrouted(manager: EntityManager, project: ProjectContext, model: Model): Promise<void> {
+    const endpoints: { name: string }[] = await manager.query(
+      `SELECT DISTINCT e.name FROM endpoint_routes r JOIN endpoints e ON e.id = r.endpoint_id WHERE r.model_id = $1 ORDER BY 1`,
+      [model.id],
+    );
+    if (endpoints.length) {
+      throw new WharfError('model_in_use', `Endpoint(s) ${endpoints.map((e) => `"${e.name}"`).join(', ')} route to model "${project.name}/${model.name}"`, {
+        endpoints: endpoints.map((e) => e.name),
+      });
+    }
   }
 }

@@ -6,6 +6,7 @@ import { Principal } from '../auth/principal.entity';
 import { Role } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
 import { assertName } from '../common/validation/names';
+import { InvalidationService } from '../invalidation/invalidation.service';
 import { MemberDto, MemberListDto } from './dto/project.dto';
 
 interface MemberRow {
@@ -33,6 +34,7 @@ export class MembersService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(InvalidationService) private readonly invalidation: InvalidationService,
   ) {}
 
   async list(project: ProjectContext): Promise<MemberListDto> {
@@ -80,6 +82,7 @@ export class MembersService {
         project: project.name,
         details: { role, previousRole: previous[0]?.role ?? null },
       });
+      await this.invalidation.publish(manager, { kind: 'auth' });
     });
     return this.get(project, name);
   }
@@ -102,6 +105,7 @@ export class MembersService {
         project: project.name,
         details: { role: rows[0].role },
       });
+      await this.invalidation.publish(manager, { kind: 'auth' });
     });
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { InvalidationService } from '../invalidation/invalidation.service';
 import { Actor, AuthContext, ProjectContext } from '../auth/auth-context';
 import { lowerRole, Role } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
@@ -32,6 +33,7 @@ export class ProjectsService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(InvalidationService) private readonly invalidation: InvalidationService,
   ) {}
 
   /** Creates a project; its creator becomes its first admin. */
@@ -111,6 +113,7 @@ export class ProjectsService {
       }
       await manager.delete(Project, { id: project.id });
       await this.audit.record(manager, actor, { action: 'project.delete', target: project.name, project: project.name });
+      await this.invalidation.publish(manager, { kind: 'auth' });
     });
   }
 }

@@ -55,6 +55,8 @@ export class VersionsController {
     'version_immutable',
     'version_state_conflict',
     'metadata_too_large',
+    'version_in_use',
+    'tag_in_use',
   )
   update(
     @CurrentProject() project: ProjectContext,
@@ -86,7 +88,7 @@ export class VersionsController {
   @ProjectAccess('editor')
   @ApiOperation({ summary: 'Delete a version (a committed one needs the admin role); its number is never reused' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found')
+  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found', 'version_in_use', 'tag_in_use')
   remove(
     @CurrentProject() project: ProjectContext,
     @CurrentActor() actor: Actor,

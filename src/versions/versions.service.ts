@@ -7,8 +7,10 @@ import { WharfError } from '../common/errors/wharf-error';
 import { Page, paginate } from '../common/pagination/cursor';
 import { parseSort } from '../common/pagination/sort';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { InvalidationService } from '../invalidation/invalidation.service';
 import { Model } from '../models/model.entity';
 import { ModelsService } from '../models/models.service';
+import { TagWriter } from '../tags/tag-writer';
 import { CreateVersionDto, ListVersionsQuery, UpdateVersionDto, VersionDto } from './dto/version.dto';
 import { manifestDigest } from './manifest';
 import { ModelVersion } from './model-version.entity';
@@ -51,6 +53,8 @@ export class VersionsService {
     @Inject(ModelsService) private readonly models: ModelsService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+    @Inject(TagWriter) private readonly tags: TagWriter,
+    @Inject(InvalidationService) private readonly invalidation: InvalidationService,
   ) {}
 
   /**
@@ -127,7 +131,13 @@ export class VersionsService {
         }
         changes.state = dto.state;
       }
+      const ctx = { project, model, actor };
+      if (changes.state === 'archived') await this.tags.assertVersionUnreferenced(manager, ctx, version.id, version.number);
       if (Object.keys(changes).length) await manager.update(ModelVersion, { id: version.id }, changes as object);
+      if (changes.state) {
+        if (changes.state !== 'failed') await this.tags.followLatest(manager, ctx, `version ${version.number} ${changes.state === 'ready' ? 'unarchived' : 'archived'}`);
+        await this.invalidation.publish(manager, { kind: 'project', projectId: project.id });
+      }
       await this.audit.record(manager, actor, {
         action: changes.state ? `version.${changes.state === 'ready' ? 'unarchive' : changes.state === 'archived' ? 'archive' : 'fail'}` : 'version.update',
         target: `${project.name}/${model.name}@${version.number}`,
@@ -156,6 +166,8 @@ export class VersionsService {
         `UPDATE model_versions SET state = 'ready', committed_at = now(), manifest_digest = $2 WHERE id = $1`,
         [version.id, digest],
       );
+      await this.tags.followLatest(manager, { project, model, actor }, `version ${version.number} committed`);
+      await this.invalidation.publish(manager, { kind: 'project', projectId: project.id });
       await this.audit.record(manager, actor, {
         action: 'version.commit',
         target: `${project.name}/${model.name}@${version.number}`,
@@ -175,7 +187,13 @@ export class VersionsService {
       if (committed && !roleAtLeast(project.role, 'admin')) {
         throw new WharfError('forbidden', `Deleting a ${version.state} version needs the admin role in project "${project.name}"`);
       }
+      if (committed) {
+        const ctx = { project, model, actor };
+        await this.tags.assertVersionUnreferenced(manager, ctx, version.id, version.number);
+        await this.tags.followLatest(manager, ctx, `version ${version.number} deleted`, version.id);
+      }
       await manager.delete(ModelVersion, { id: version.id });
+      await this.invalidation.publish(manager, { kind: 'project', projectId: project.id });
       await this.audit.record(manager, actor, {
         action: 'version.delete',
         target: `${project.name}/${model.name}@${version.number}`,

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { WharfError } from '../common/errors/wharf-error';
 import type { VersionTarget } from '../nodes/assignments';
-
-const NUMBER = /^@?([1-9][0-9]{0,9})$/;
-const DIGEST = /^@?(sha256:[0-9a-f]{64})$/;
+import { parseReference } from '../references/reference';
+import { ResolveService } from '../references/resolve.service';
 
 export interface ModelKey {
   projectId: string;
@@ -13,30 +12,34 @@ export interface ModelKey {
 }
 
 /**
- * Turns a warm-up's reference (a version number or a manifest digest) into the concrete
- * version it names now. Only ready versions are warmed: an archived or draft version resolves
- * to nothing.
+ * Turns a warm-up's reference into the concrete version it names now, through the release
+ * resolver (an in-process cache invalidated on every replica when a tag moves), so a warm-up
+ * that follows a tag follows it within a heartbeat. References are what `resolve` takes: a tag
+ * (`prod` or `:prod`), a number (`@3`) or a manifest digest (`@sha256:…`).
  */
 @Injectable()
 export class WarmupResolver {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(ResolveService) private readonly resolver: ResolveService) {}
 
-  /** Whether `ref` has a shape this resolver understands; the reason when not. */
-  static refProblem(ref: string): string | undefined {
-    if (NUMBER.test(ref) || DIGEST.test(ref)) return undefined;
-    return 'a reference is a version number (3 or @3) or a manifest digest (sha256:<64 hex>)';
+  /** Throws 400 invalid_reference when `ref` is not a reference. */
+  static check(ref: string): void {
+    parseReference(ref, { bareIsTag: true });
   }
 
+  /** The version now; throws the resolver's problem (tag_not_found, version_not_found, …). */
+  async resolveOrThrow(key: ModelKey, ref: string): Promise<VersionTarget> {
+    const resolved = await this.resolver.resolve({ id: key.projectId, name: key.project, role: 'viewer' }, key.model, ref);
+    if (!resolved.manifestDigest) throw new WharfError('version_not_ready', `"${ref}" names version ${resolved.number}, which is ${resolved.state}`);
+    return { project: key.project, model: key.model, version: resolved.number, manifestDigest: resolved.manifestDigest };
+  }
+
+  /** The version now, or null when the reference names nothing servable (a tag deleted since). */
   async resolve(key: ModelKey, ref: string): Promise<VersionTarget | null> {
-    const number = NUMBER.exec(ref);
-    const digest = DIGEST.exec(ref);
-    const rows: { number: number; manifest_digest: string }[] = await this.dataSource.query(
-      `SELECT number, manifest_digest FROM model_versions
-        WHERE model_id = $1 AND state = 'ready' AND ${number ? 'number = $2' : 'manifest_digest = $2'}
-        ORDER BY number DESC LIMIT 1`,
-      [key.modelId, number ? Number(number[1]) : digest?.[1]],
-    );
-    const row = rows[0];
-    return row ? { project: key.project, model: key.model, version: row.number, manifestDigest: row.manifest_digest } : null;
+    try {
+      return await this.resolveOrThrow(key, ref);
+    } catch (error) {
+      if (error instanceof WharfError) return null;
+      throw error;
+    }
   }
 }

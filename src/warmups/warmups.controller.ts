@@ -15,7 +15,7 @@ export class WarmupsController {
   @ProjectAccess('editor')
   @ApiOperation({ summary: 'Keep a version (or the version a tag names, followed live) ready on nodes matching a selector' })
   @ApiCreatedResponse({ type: WarmupDto })
-  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found')
+  @ApiProblems('validation_failed', 'invalid_name', 'invalid_reference', 'model_not_found', 'version_not_found', 'tag_not_found', 'version_not_ready')
   create(@CurrentProject() project: ProjectContext, @CurrentActor() actor: Actor, @Body() body: CreateWarmupDto): Promise<WarmupDto> {
     return this.warmups.create(project, actor, body);
   }

@@ -40,13 +40,9 @@ export class WarmupsService {
   ) {}
 
   async create(project: ProjectContext, actor: Actor, dto: CreateWarmupDto): Promise<WarmupDto> {
-    const refProblem = WarmupResolver.refProblem(dto.ref);
-    if (refProblem) throw new WharfError('validation_failed', `"${dto.ref}" is not a reference`, { errors: [{ field: 'ref', message: refProblem }] });
+    WarmupResolver.check(dto.ref);
     const model = await this.models.find(project, dto.model);
-    const key = { projectId: project.id, project: project.name, modelId: model.id, model: model.name };
-    if (!(await this.resolver.resolve(key, dto.ref))) {
-      throw new WharfError('version_not_found', `"${dto.ref}" names no ready version of "${project.name}/${model.name}"`);
-    }
+    await this.resolver.resolveOrThrow({ projectId: project.id, project: project.name, modelId: model.id, model: model.name }, dto.ref);
     const id = await this.dataSource.transaction(async (manager) => {
       const rows: { id: string }[] = await manager.query(
         `INSERT INTO warmups (project_id, model_id, reference, match_labels, max_nodes, created_by)

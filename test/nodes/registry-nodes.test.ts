@@ -45,9 +45,9 @@ describe('nodes, warm-ups and locations in the registry', () => {
   });
 
   it('assigns a warm-up to exactly the nodes its selector matches, and lists the ready holders as locations', async () => {
-    const created = await wharf.http.post(project('/warmups')).set(bearer(ADMIN_TOKEN)).send({ model: 'resnet', ref: '1', selector: { matchLabels: { gpu: 'a100' } } });
+    const created = await wharf.http.post(project('/warmups')).set(bearer(ADMIN_TOKEN)).send({ model: 'resnet', ref: '@1', selector: { matchLabels: { gpu: 'a100' } } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ model: 'resnet', ref: '1', version: 1, maxNodes: null, selector: { matchLabels: { gpu: 'a100' } } });
+    expect(created.body).toMatchObject({ model: 'resnet', ref: '@1', version: 1, maxNodes: null, selector: { matchLabels: { gpu: 'a100' } } });
 
     const a = await heartbeat('node-a', beat({ gpu: 'a100' }));
     const t4 = await heartbeat('node-t4', beat({ gpu: 't4' }));
@@ -68,8 +68,20 @@ describe('nodes, warm-ups and locations in the registry', () => {
     expect((await heartbeat('node-a', beat({ gpu: 'a100' }))).body.assignments).toEqual([]);
   });
 
+  it('follows a tag: when the tag moves, the next heartbeat assigns the version it names now', async () => {
+    await wharf.http.put(project('/models/resnet/tags/prod')).set(bearer(ADMIN_TOKEN)).send({ version: 1 }).expect(200);
+    const created = await wharf.http.post(project('/warmups')).set(bearer(ADMIN_TOKEN)).send({ model: 'resnet', ref: 'prod', selector: { matchLabels: { gpu: 'a100' } } });
+    expect(created.body).toMatchObject({ ref: 'prod', version: 1 });
+    const versions = async () => (await heartbeat('node-a', beat({ gpu: 'a100' }))).body.assignments.map((x: { version: number }) => x.version);
+    expect(await versions()).toEqual([1]);
+    await wharf.http.put(project('/models/resnet/tags/prod')).set(bearer(ADMIN_TOKEN)).send({ version: 2 }).expect(200);
+    expect(await versions()).toEqual([2]);
+    await wharf.http.delete(project(`/warmups/${created.body.id}`)).set(bearer(ADMIN_TOKEN)).expect(204);
+    await wharf.http.delete(project('/models/resnet/tags/prod')).set(bearer(ADMIN_TOKEN)).expect(204);
+  });
+
   it('under maxNodes keeps the version on the node that already holds it', async () => {
-    const created = await wharf.http.post(project('/warmups')).set(bearer(ADMIN_TOKEN)).send({ model: 'resnet', ref: '2', selector: { matchLabels: {} }, maxNodes: 1 });
+    const created = await wharf.http.post(project('/warmups')).set(bearer(ADMIN_TOKEN)).send({ model: 'resnet', ref: '@2', selector: { matchLabels: {} }, maxNodes: 1 });
     expect(created.status).toBe(201);
     await heartbeat('node-a', beat({ gpu: 'a100' })).expect(200);
     await heartbeat('node-t4', beat({ gpu: 't4' }, { entries: [entry(2)] })).expect(200);
@@ -121,7 +133,7 @@ describe('nodes, warm-ups and locations in the registry', () => {
     expect(await actions()).toEqual(['node.register', 'node.update', 'node.delete']);
     expectProblem(await wharf.http.get('/api/v1/nodes/node-audit').set(bearer(ADMIN_TOKEN)), 404, 'node_not_found');
     const warmups = await wharf.registry.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action LIKE 'warmup.%'`);
-    expect(warmups[0].n).toBe(4);
+    expect(warmups[0].n).toBe(6);
   });
 
   it('lets only node agents and platform admins report nodes or list them', async () => {
@@ -135,7 +147,7 @@ describe('nodes, warm-ups and locations in the registry', () => {
   it('gives node agents read access to every project and nothing more', async () => {
     await wharf.http.get(project('/models/resnet/versions/1')).set(bearer(agentToken)).expect(200);
     expectProblem(await wharf.http.post(project('/models/resnet/versions')).set(bearer(agentToken)).send({}), 403, 'forbidden');
-    expectProblem(await wharf.http.post(project('/warmups')).set(bearer(agentToken)).send({ model: 'resnet', ref: '1', selector: { matchLabels: {} } }), 403, 'forbidden');
+    expectProblem(await wharf.http.post(project('/warmups')).set(bearer(agentToken)).send({ model: 'resnet', ref: '@1', selector: { matchLabels: {} } }), 403, 'forbidden');
   });
 
   it.each([
@@ -154,12 +166,14 @@ describe('nodes, warm-ups and locations in the registry', () => {
   });
 
   it.each([
-    ['an unknown model', { model: 'nope', ref: '1', selector: { matchLabels: {} } }, 404, 'model_not_found'],
-    ['a draft version', { model: 'resnet', ref: '3', selector: { matchLabels: {} } }, 404, 'version_not_found'],
-    ['a malformed reference', { model: 'resnet', ref: 'sha256:xyz', selector: { matchLabels: {} } }, 400, 'validation_failed'],
-    ['a bad selector', { model: 'resnet', ref: '1', selector: { matchLabels: { 'a b': 'c' } } }, 400, 'validation_failed'],
+    ['an unknown model', { model: 'nope', ref: '@1', selector: { matchLabels: {} } }, 404, 'model_not_found'],
+    ['a draft version', { model: 'resnet', ref: '@3', selector: { matchLabels: {} } }, 409, 'version_not_ready'],
+    ['a version that does not exist', { model: 'resnet', ref: '@9', selector: { matchLabels: {} } }, 404, 'version_not_found'],
+    ['an unknown tag', { model: 'resnet', ref: 'prod', selector: { matchLabels: {} } }, 404, 'tag_not_found'],
+    ['a malformed reference', { model: 'resnet', ref: '@abc', selector: { matchLabels: {} } }, 400, 'invalid_reference'],
+    ['a bad selector', { model: 'resnet', ref: '@1', selector: { matchLabels: { 'a b': 'c' } } }, 400, 'validation_failed'],
     ['no selector', { model: 'resnet', ref: '1' }, 400, 'validation_failed'],
-    ['maxNodes 0', { model: 'resnet', ref: '1', selector: { matchLabels: {} }, maxNodes: 0 }, 400, 'validation_failed'],
+    ['maxNodes 0', { model: 'resnet', ref: '@1', selector: { matchLabels: {} }, maxNodes: 0 }, 400, 'validation_failed'],
   ])('refuses a warm-up with %s and stores nothing', async (_, body, status, code) => {
     const before = await wharf.count('warmups');
     expectProblem(await wharf.http.post(project('/warmups')).set(bearer(ADMIN_TOKEN)).send(body), status, code);

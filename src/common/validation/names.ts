@@ -26,7 +26,11 @@ export const MAX_LABELS = 64;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const NODE_NAME_MAX = 253;
 
-export type NameKind = 'project' | 'model' | 'principal' | 'node';
+/** Tags follow Docker tags: letters, digits, "_", "." and "-", not starting with "." or "-". */
+const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const TAG_NAME_MAX = 128;
+
+export type NameKind = 'project' | 'model' | 'principal' | 'tag' | 'endpoint' | 'node';
 
 const RULES: Record<NameKind, { pattern: RegExp; max: number; rule: string }> = {
   project: {
@@ -38,6 +42,16 @@ const RULES: Record<NameKind, { pattern: RegExp; max: number; rule: string }> = 
     pattern: MODEL_NAME,
     max: MODEL_NAME_MAX,
     rule: 'lowercase letters and digits, separated by single ".", "_" or "-"',
+  },
+  tag: {
+    pattern: TAG_NAME,
+    max: TAG_NAME_MAX,
+    rule: 'letters, digits, "_", "." and "-", not starting with "." or "-" (a Docker tag)',
+  },
+  endpoint: {
+    pattern: DNS_LABEL,
+    max: PROJECT_NAME_MAX,
+    rule: 'lowercase letters, digits and "-", starting and ending with a letter or digit (a DNS-1123 label)',
   },
   principal: {
     pattern: PRINCIPAL_NAME,

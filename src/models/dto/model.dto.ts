@@ -1,40 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 import { NamedListQuery } from '../../common/pagination/list-query.dto';
-import { IsLabels } from '../../common/validation/labels';
+import { DescriptionAndLabelsDto } from '../../common/dto/described.dto';
 
-export class CreateModelDto {
+export class CreateModelDto extends DescriptionAndLabelsDto {
   @ApiProperty({
     description: 'Lowercase letters and digits separated by single ".", "_" or "-"; at most 128 characters',
     example: 'resnet50',
   })
   @IsString()
   name!: string;
-
-  @ApiPropertyOptional({ maxLength: 4096 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  description?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { task: 'classification' } })
-  @IsOptional()
-  @IsLabels()
-  labels?: Record<string, string>;
 }
 
-export class UpdateModelDto {
-  @ApiPropertyOptional({ maxLength: 4096 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  description?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Replaces all labels' })
-  @IsOptional()
-  @IsLabels()
-  labels?: Record<string, string>;
-}
+export class UpdateModelDto extends DescriptionAndLabelsDto {}
 
 export class ListModelsQuery extends NamedListQuery {
   @ApiPropertyOptional({

@@ -1,38 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { NamedListQuery } from '../../common/pagination/list-query.dto';
-import { IsLabels } from '../../common/validation/labels';
+import { DescriptionAndLabelsDto } from '../../common/dto/described.dto';
 import { ROLES, Role } from '../../auth/roles';
 
-export class CreateProjectDto {
+export class CreateProjectDto extends DescriptionAndLabelsDto {
   @ApiProperty({ description: 'DNS-1123 label; also the Kubernetes namespace', example: 'vision', maxLength: 63 })
   @IsString()
   name!: string;
-
-  @ApiPropertyOptional({ maxLength: 4096 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  description?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'perception' } })
-  @IsOptional()
-  @IsLabels()
-  labels?: Record<string, string>;
 }
 
-export class UpdateProjectDto {
-  @ApiPropertyOptional({ maxLength: 4096 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  description?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Replaces all labels' })
-  @IsOptional()
-  @IsLabels()
-  labels?: Record<string, string>;
-}
+export class UpdateProjectDto extends DescriptionAndLabelsDto {}
 
 export class ListProjectsQuery extends NamedListQuery {
   @ApiPropertyOptional({ enum: ['name', '-name', 'createdAt', '-createdAt'], default: 'name' })

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { ModelsModule } from '../models/models.module';
+import { EndpointsController } from './endpoints.controller';
+import { EndpointsService } from './endpoints.service';
+
+@Module({ imports: [ModelsModule], controllers: [EndpointsController], providers: [EndpointsService] })
+export class EndpointsModule {}

@@ -1,0 +1,22 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentProject, ProjectAccess } from '../auth/access.decorator';
+import { ProjectContext } from '../auth/auth-context';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ResolvedVersionDto, ResolveQuery } from './dto/resolve.dto';
+import { ResolveService } from './resolve.service';
+
+@ApiTags('tags')
+@Controller('api/v1/projects/:project/models/:model/resolve')
+export class ResolveController {
+  constructor(@Inject(ResolveService) private readonly resolver: ResolveService) {}
+
+  @Get()
+  @ProjectAccess('viewer')
+  @ApiOperation({ summary: 'Resolve a reference (tag, number or manifest digest) to the concrete version' })
+  @ApiOkResponse({ type: ResolvedVersionDto })
+  @ApiProblems('validation_failed', 'invalid_name', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'version_not_ready')
+  resolve(@CurrentProject() project: ProjectContext, @Param('model') model: string, @Query() query: ResolveQuery): Promise<ResolvedVersionDto> {
+    return this.resolver.resolve(project, model, query.ref);
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ProjectContext } from '../auth/auth-context';
+import { WharfError } from '../common/errors/wharf-error';
+import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { InvalidationService } from '../invalidation/invalidation.service';
+import { StampedCache } from '../invalidation/stamped-cache';
+import { Model } from '../models/model.entity';
+import { ModelsService } from '../models/models.service';
+import { ResolvedVersionDto } from './dto/resolve.dto';
+import { completeReference, formatSelector, parseReference, Selector } from './reference';
+import { findVersion, VersionRow } from './version-lookup';
+
+export function resolvedDto(projectName: string, model: Model, version: VersionRow, selector: Selector): ResolvedVersionDto {
+  const dto: ResolvedVersionDto = {
+    reference: `${projectName}/${model.name}@${version.number}`,
+    project: projectName,
+    model: model.name,
+    number: version.number,
+    state: version.state,
+    manifestDigest: version.manifest_digest,
+  };
+  if (selector.kind === 'tag') {
+    dto.tag = selector.tag;
+    dto.pinned = version.tag_pinned ?? false;
+  }
+  return dto;
+}
+
+/**
+ * Turns a reference into the concrete version, from an in-process cache that every change
+ * (tag move, pin, rollback, version state change) invalidates on every replica through
+ * LISTEN/NOTIFY. Drafts and failed versions never resolve; an archived version still does by
+ * number or digest (an exact pin keeps working), but tags only ever point at ready versions.
+ */
+interface CachedResolution {
+  dto: ResolvedVersionDto;
+  /** The response body, serialised once. */
+  json: string;
+}
+
+@Injectable()
+export class ResolveService {
+  private readonly cache: StampedCache<CachedResolution>;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ModelsService) private readonly models: ModelsService,
+    @Inject(InvalidationService) private readonly invalidation: InvalidationService,
+    @Inject(WHARF_CONFIG) config: WharfConfig,
+  ) {
+    this.cache = new StampedCache(config.CACHE_MAX_ENTRIES, config.CACHE_TTL_SECONDS);
+  }
+
+  async resolve(project: ProjectContext, modelName: string, ref: string): Promise<ResolvedVersionDto> {
+    const stamp = this.invalidation.projectStamp(project.id);
+    const cacheKey = `${modelName}\n${ref}`;
+    const hit = this.cache.get(stamp, cacheKey);
+    if (hit) return hit.dto;
+    const full = completeReference(parseReference(ref, { bareIsTag: true }), { project: project.name, model: modelName });
+    const model = await this.models.find(project, modelName);
+    const version = await findVersion(this.dataSource.manager, project.name, model, full.selector);
+    if (version.state !== 'ready' && version.state !== 'archived') {
+      throw new WharfError('version_not_ready', `Version ${formatSelector(full.selector)} of "${project.name}/${model.name}" is ${version.state}`);
+    }
+    const dto = resolvedDto(project.name, model, version, full.selector);
+    this.cache.set(stamp, cacheKey, { dto, json: JSON.stringify(dto) });
+    return dto;
+  }
+
+  /** The serialised answer a previous resolve of exactly this model and ref cached, if still current. */
+  cachedJson(project: ProjectContext, modelName: string, ref: string): string | undefined {
+    return this.cache.get(this.invalidation.projectStamp(project.id), `${modelName}\n${ref}`)?.json;
+  }
+}

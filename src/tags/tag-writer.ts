@@ -1,0 +1,167 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { Actor, ProjectContext } from '../auth/auth-context';
+import { WharfError } from '../common/errors/wharf-error';
+import { InvalidationService } from '../invalidation/invalidation.service';
+import { Model } from '../models/model.entity';
+import { VersionRow } from '../references/version-lookup';
+import { TagAction } from './tag.entity';
+
+/** `latest` follows the newest ready version by itself, unless pinned. */
+export const LATEST = 'latest';
+
+export interface TagRow {
+  id: string;
+  name: string;
+  version_id: string;
+  version_number: number;
+  pinned: boolean;
+}
+
+export interface TagContext {
+  project: ProjectContext;
+  model: Model;
+  actor: Actor;
+}
+
+export interface TagChange {
+  action: TagAction;
+  reason: string;
+  /** The version the tag points to afterwards; null deletes the tag. */
+  to: VersionRow | null;
+  /** Pinned afterwards; unchanged when undefined. */
+  pinned?: boolean;
+}
+
+/**
+ * Every change of a tag goes through here, inside the caller's transaction and under the
+ * tag's row lock: the tag row, its history entry (numbered per tag), the audit record and the
+ * cache invalidation commit together or not at all.
+ */
+@Injectable()
+export class TagWriter {
+  constructor(
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(InvalidationService) private readonly invalidation: InvalidationService,
+  ) {}
+
+  /**
+   * Locks the tag row for the rest of the transaction. With `create`, a missing tag is first
+   * inserted pointing at `create` (concurrent creators queue on the unique key), and the
+   * result says whether this transaction created it.
+   */
+  async lock(manager: EntityManager, ctx: TagContext, name: string, create?: VersionRow): Promise<{ tag: TagRow | null; created: boolean }> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const rows: TagRow[] = await manager.query(
+        `SELECT t.id, t.name, t.version_id, v.number AS version_number, t.pinned
+           FROM tags t JOIN model_versions v ON v.id = t.version_id
+          WHERE t.model_id = $1 AND t.name = $2 FOR UPDATE OF t`,
+        [ctx.model.id, name],
+      );
+      if (rows[0] || !create) return { tag: rows[0] ?? null, created: false };
+      const inserted: { id: string }[] = await manager.query(
+        `INSERT INTO tags (model_id, name, version_id, updated_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (model_id, name) DO NOTHING RETURNING id`,
+        [ctx.model.id, name, create.id, ctx.actor.principalName],
+      );
+      if (inserted[0]) {
+        return { tag: { id: inserted[0].id, name, version_id: create.id, version_number: create.number, pinned: false }, created: true };
+      }
+      // Someone else created it meanwhile (and maybe deleted it again): look again.
+    }
+    throw new WharfError('service_unavailable', `Tag "${name}" is changing too fast; try again`);
+  }
+
+  /** Applies a change to a locked tag (or creates it) and records it. */
+  async change(manager: EntityManager, ctx: TagContext, name: string, tag: TagRow | null, change: TagChange, createdNow = false): Promise<void> {
+    const from = createdNow ? null : (tag?.version_number ?? null);
+    if (change.to === null) {
+      if (tag) await manager.query(`DELETE FROM tags WHERE id = $1`, [tag.id]);
+    } else if (tag) {
+      const pinned = change.pinned ?? tag.pinned;
+      await manager.query(
+        `UPDATE tags SET version_id = $2, pinned = $3,
+                pinned_at = CASE WHEN $3 THEN coalesce(pinned_at, now()) END,
+                pinned_by = CASE WHEN $3 THEN coalesce(pinned_by, $4) END,
+                updated_by = $4, updated_at = now()
+          WHERE id = $1`,
+        [tag.id, change.to.id, pinned, ctx.actor.principalName],
+      );
+    } else {
+      throw new Error('TagWriter.change needs a locked tag; use lock(…, create) first');
+    }
+    const [{ seq }]: { seq: number }[] = await manager.query(
+      `INSERT INTO tag_history (model_id, tag, seq, action, from_version, to_version, actor, reason)
+       SELECT $1::uuid, $2::text, coalesce(max(seq), 0) + 1, $3::text, $4::integer, $5::integer, $6::text, $7::text FROM tag_history WHERE model_id = $1 AND tag = $2
+       RETURNING seq`,
+      [ctx.model.id, name, change.action, from, change.to?.number ?? null, ctx.actor.principalName, change.reason],
+    );
+    await this.audit.record(manager, ctx.actor, {
+      action: `tag.${change.action}`,
+      target: `${ctx.project.name}/${ctx.model.name}:${name}`,
+      project: ctx.project.name,
+      details: { from, to: change.to?.number ?? null, pinned: change.pinned, reason: change.reason, seq },
+    });
+    await this.invalidation.publish(manager, { kind: 'project', projectId: ctx.project.id });
+  }
+
+  /**
+   * Points `latest` at the newest ready version (other than `exclude`, a version about to be
+   * deleted), creating or deleting it as needed. Called in the transaction of every commit,
+   * archive, unarchive and delete, after the version row is locked, so two commits racing
+   * cannot leave `latest` behind: the second to take the tag lock sees the first's commit.
+   */
+  async followLatest(manager: EntityManager, ctx: TagContext, reason: string, exclude?: string): Promise<void> {
+    const newest: VersionRow[] = await manager.query(
+      `SELECT id, number, state, manifest_digest FROM model_versions
+        WHERE model_id = $1 AND state = 'ready' AND id IS DISTINCT FROM $2
+        ORDER BY number DESC LIMIT 1`,
+      [ctx.model.id, exclude ?? null],
+    );
+    const target = newest[0] ?? null;
+    const { tag, created } = await this.lock(manager, ctx, LATEST, target ?? undefined);
+    if (!tag || tag.pinned) return;
+    if (created || tag.version_id !== target?.id) {
+      if (target === null) await this.assertTagUnrouted(manager, ctx, LATEST);
+      await this.change(manager, ctx, LATEST, tag, { action: target ? 'follow' : 'delete', reason, to: target }, created);
+    }
+  }
+
+  /** Endpoints route to tags by name; such a tag must stay. */
+  async assertTagUnrouted(manager: EntityManager, ctx: TagContext, name: string): Promise<void> {
+    const routes: { endpoint: string }[] = await manager.query(
+      `SELECT DISTINCT e.name AS endpoint FROM endpoint_routes r JOIN endpoints e ON e.id = r.endpoint_id
+        WHERE r.model_id = $1 AND r.tag = $2 ORDER BY 1`,
+      [ctx.model.id, name],
+    );
+    if (routes.length) {
+      throw new WharfError('tag_in_use', `Endpoint(s) ${routes.map((r) => `"${r.endpoint}"`).join(', ')} route to tag "${name}"`, {
+        endpoints: routes.map((r) => r.endpoint),
+      });
+    }
+  }
+
+  /**
+   * Refuses to archive or delete a version that a tag or an endpoint points at. An unpinned
+   * `latest` does not count: it moves on to the previous ready version instead.
+   */
+  async assertVersionUnreferenced(manager: EntityManager, ctx: TagContext, versionId: string, versionNumber: number): Promise<void> {
+    const tags: { name: string }[] = await manager.query(
+      `SELECT name FROM tags WHERE version_id = $1 AND NOT (name = $2 AND NOT pinned) ORDER BY name`,
+      [versionId, LATEST],
+    );
+    const endpoints: { name: string }[] = await manager.query(
+      `SELECT DISTINCT e.name FROM endpoint_routes r JOIN endpoints e ON e.id = r.endpoint_id WHERE r.version_id = $1 ORDER BY 1`,
+      [versionId],
+    );
+    if (tags.length || endpoints.length) {
+      const holders = [...tags.map((t) => `tag "${t.name}"`), ...endpoints.map((e) => `endpoint "${e.name}"`)];
+      throw new WharfError(
+        'version_in_use',
+        `Version ${versionNumber} of "${ctx.project.name}/${ctx.model.name}" is referenced by ${holders.join(', ')}; move or delete them first`,
+        { tags: tags.map((t) => t.name), endpoints: endpoints.map((e) => e.name) },
+      );
+    }
+  }
+}

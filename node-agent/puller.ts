@@ -1,10 +1,14 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManifestFile, WharfClient } from '../src/client/wharf-client';
 import { manifestDigest } from '../src/versions/manifest';
 import { RateLimiter, Semaphore } from './limits';
-import { CacheStore, ReadyVersion, safeRelativePath, VersionRef } from './store';
+import { BackgroundHasher } from './hasher';
+import { CacheStore, ReadyVersion, safeRelativePath, sha256File, VersionRef } from './store';
+
+/** Files at least this large are hashed on a worker thread while they download. */
+const BACKGROUND_HASH_BYTES = 8 * 1024 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
 export interface PullTarget extends VersionRef {
   manifestDigest: string;
@@ -19,6 +23,7 @@ export interface PullOptions {
   /** Called with every piece of bytes received from the registry. */
   onBytes?: (bytes: number) => void;
   chunkAttempts?: number;
+  maxFiles?: number;
 }
 
 export class IntegrityError extends Error {
@@ -36,11 +41,16 @@ export class Puller {
   /** Blobs pulls are working on or have just placed: garbage collection must leave them. */
   readonly inFlight = new Map<string, number>();
 
+  /** Files open at once (each holds a descriptor, and large ones a hashing thread). */
+  private readonly files: Semaphore;
+
   constructor(
     private readonly client: WharfClient,
     private readonly store: CacheStore,
     private readonly options: PullOptions,
-  ) {}
+  ) {
+    this.files = new Semaphore(options.maxFiles ?? 8);
+  }
 
   async pull(target: PullTarget, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<ReadyVersion> {
     const manifest = await this.client.manifest(target.project, target.model, target.version);
@@ -64,10 +74,15 @@ export class Puller {
             progress.set(file.sha256, file.size);
             return report();
           }
-          await this.pullFile(target, file, (done) => {
-            progress.set(file.sha256, done);
-            report();
-          }, signal);
+          const release = await this.files.acquire();
+          try {
+            await this.pullFile(target, file, (done) => {
+              progress.set(file.sha256, done);
+              report();
+            }, signal);
+          } finally {
+            release();
+          }
         }),
       );
       return await this.store.publishVersion(target, target.manifestDigest, files);
@@ -96,26 +111,35 @@ export class Puller {
       let bytesDone = [...done].reduce((sum, index) => sum + chunkLength(index), 0);
       onProgress(bytesDone);
 
-      // Hash in order as the prefix of finished chunks grows, reading them back (from the page
-      // cache) while later chunks still download.
-      const hash = createHash('sha256');
-      let hashed = 0;
-      const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(file.size, 1)));
-      let hashing: Promise<void> = Promise.resolve();
+      // Hash in order as the prefix of finished chunks grows: large files on a worker thread
+      // while later chunks still download, small ones here once they are complete.
+      const hasher = file.size >= BACKGROUND_HASH_BYTES ? new BackgroundHasher(partial) : undefined;
+      let prefix = 0;
       const advance = () => {
-        hashing = hashing.then(async () => {
-          while (hashed < chunks && done.has(hashed)) {
-            const length = chunkLength(hashed);
-            const { bytesRead } = await handle.read(buffer, 0, length, hashed * chunkSize);
-            if (bytesRead !== length) throw new Error(`short read of ${partial}`);
-            hash.update(buffer.subarray(0, length));
-            hashed++;
-          }
-        });
-        // Marked handled here; the final await still sees a failure.
-        hashing.catch(() => undefined);
+        while (prefix < chunks && done.has(prefix)) prefix++;
+        hasher?.advance(Math.min(file.size, prefix * chunkSize));
       };
       advance();
+      // Flush written chunks to disk as the download goes, so the fsync before publishing
+      // has little left to do.
+      let syncing: Promise<void> | null = null;
+      let syncAgain = false;
+      const flush = () => {
+        if (syncing) {
+          syncAgain = true;
+          return;
+        }
+        syncing = handle
+          .datasync()
+          .catch(() => undefined)
+          .then(() => {
+            syncing = null;
+            if (syncAgain) {
+              syncAgain = false;
+              flush();
+            }
+          });
+      };
 
       const pending = [...Array(chunks).keys()].filter((index) => !done.has(index));
       // The first failing chunk stops the file's other workers.
@@ -143,11 +167,17 @@ export class Puller {
           done.add(index);
           await fs.appendFile(log, `${index}\n`);
           advance();
+          flush();
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, Math.max(pending.length, 1)) }, worker));
-      await hashing;
-      const actual = hash.digest('hex');
+      try {
+        await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, Math.max(pending.length, 1)) }, worker));
+      } catch (error) {
+        await hasher?.abort();
+        throw error;
+      }
+      const actual = hasher ? await hasher.finish(file.size) : await sha256File(partial);
+      while (syncing) await syncing;
       if (actual !== file.sha256) {
         await handle.close().catch(() => undefined);
         await fs.rm(partial, { force: true });
@@ -188,15 +218,28 @@ export class Puller {
           await download.body.cancel();
           throw new IntegrityError(`${file.path} is served with ETag ${download.etag}, expected ${file.sha256}`);
         }
+        // Pieces arrive in tens of KiB; they are written in batches of about 1 MiB, one
+        // system call each.
         let position = start;
+        let batch: Uint8Array[] = [];
+        let batched = 0;
+        const write = async () => {
+          if (!batched) return;
+          await handle.writev(batch, position);
+          position += batched;
+          this.options.onBytes?.(batched);
+          onBytes(batched);
+          batch = [];
+          batched = 0;
+        };
         for await (const piece of download.body as unknown as AsyncIterable<Uint8Array>) {
-          if (position + piece.length > start + length) throw new Error(`the registry sent more than bytes ${start}-${end} of ${file.path}`);
+          if (position + batched + piece.length > start + length) throw new Error(`the registry sent more than bytes ${start}-${end} of ${file.path}`);
           await this.options.rate.take(piece.length, signal);
-          await handle.write(piece, 0, piece.length, position);
-          position += piece.length;
-          this.options.onBytes?.(piece.length);
-          onBytes(piece.length);
+          batch.push(piece);
+          batched += piece.length;
+          if (batched >= WRITE_BATCH_BYTES) await write();
         }
+        await write();
         if (position !== start + length) throw new Error(`bytes ${start}-${end} of ${file.path} ended after ${position - start} bytes`);
         return;
       } catch (error) {

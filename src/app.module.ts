@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
+import { AuthnModule } from './authn/authn.module';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
+import { EventsModule } from './events/events.module';
 import { HealthController } from './health/health.controller';
 import { InvalidationModule } from './invalidation/invalidation.module';
 import { ModelsModule } from './models/models.module';
@@ -12,7 +14,12 @@ import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
 import { ReferencesModule } from './references/references.module';
 import { TagsModule } from './tags/tags.module';
+import { RateLimitModule } from './ratelimit/rate-limit.module';
 import { VersionsModule } from './versions/versions.module';
+import { StorageModule } from './storage/storage.module';
+import { FilesModule } from './files/files.module';
+import { UploadsModule } from './uploads/uploads.module';
+import { GcModule } from './gc/gc.module';
 import { WarmupsModule } from './warmups/warmups.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
@@ -36,15 +43,23 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.register(config, dataSource, metrics),
+        // Before AuthModule: its guard must run before the access guard (see RateLimitGuard).
+        RateLimitModule,
         AuditModule,
         InvalidationModule,
         AuthModule,
+        AuthnModule,
+        EventsModule,
         ProjectsModule,
         ModelsModule,
         VersionsModule,
         TagsModule,
         ReferencesModule,
         EndpointsModule,
+        StorageModule,
+        FilesModule,
+        UploadsModule,
+        GcModule,
         WarmupsModule,
         NodesModule,
       ],

@@ -15,7 +15,8 @@ export type AccessRule =
   | { kind: 'authenticated' }
   | { kind: 'platform-admin' }
   | { kind: 'node-agent' }
-  | { kind: 'project'; role: Role };
+  | { kind: 'project'; role: Role }
+  | { kind: 'upload'; role: Role };
 
 /** Anyone may call this route, without a token. */
 export const Public = () => applyDecorators(SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies AccessRule), ApiSecurity({}));
@@ -57,6 +58,18 @@ export const ProjectAccess = (role: Role) =>
     SetMetadata(ACCESS_METADATA, { kind: 'project', role } satisfies AccessRule),
     ApiBearerAuth(),
     ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'project_not_found'),
+  );
+
+/**
+ * At least `role` in the project that owns the upload named by the `:id` path parameter
+ * (upload routes carry no project in their path). Callers with no role there, and unknown
+ * ids, get 404 `upload_not_found` alike.
+ */
+export const UploadAccess = (role: Role) =>
+  applyDecorators(
+    SetMetadata(ACCESS_METADATA, { kind: 'upload', role } satisfies AccessRule),
+    ApiBearerAuth(),
+    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'upload_not_found'),
   );
 
 export const CurrentAuth = createParamDecorator((_: unknown, context: ExecutionContext): AuthContext => {

@@ -49,9 +49,17 @@ export class AccessGuard implements CanActivate {
         throw new WharfError('forbidden', 'This action needs a node-agent token (or a platform admin token) without project scope');
       }
     }
-    if (rule.kind === 'project') {
-      const projectName = assertName('project', request.params.project, 'project');
+    if (rule.kind === 'project' || rule.kind === 'upload') {
+      let projectName: string;
+      if (rule.kind === 'project') {
+        projectName = assertName('project', request.params.project, 'project');
+      } else {
+        const owner = await this.auth.projectOfUpload(String(request.params.id));
+        if (!owner) throw new WharfError('upload_not_found', `No upload "${request.params.id}"`);
+        projectName = owner;
+      }
       const project = await this.auth.projectAccess(auth, projectName);
+      if (!project && rule.kind === 'upload') throw new WharfError('upload_not_found', `No upload "${request.params.id}"`);
       if (!project) throw new WharfError('project_not_found', `No project "${projectName}"`);
       if (!roleAtLeast(project.role, rule.role)) {
         throw new WharfError(

@@ -145,6 +145,16 @@ export class AuthService {
     return { id: project.id, name: project.name, role: lowerRole(role, auth.roleCeiling) };
   }
 
+  /** The name of the project an upload belongs to, or null for an unknown (or malformed) id. */
+  async projectOfUpload(uploadId: string): Promise<string | null> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uploadId)) return null;
+    const rows: { name: string }[] = await this.dataSource.query(
+      `SELECT p.name FROM uploads u JOIN projects p ON p.id = u.project_id WHERE u.id = $1`,
+      [uploadId],
+    );
+    return rows[0]?.name ?? null;
+  }
+
   private async touch(tokenId: string): Promise<void> {
     try {
       await this.dataSource.query(

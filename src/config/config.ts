@@ -12,6 +12,8 @@ const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+const MIB = 1024 * 1024;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const postgresUrl = z
@@ -23,6 +25,11 @@ const httpUrl = z
   .string()
   .url()
   .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL');
+
+/** `<requests>/<seconds>s`, or `0` for unlimited: `300/60s`. */
+const rateLimitPolicy = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,8}\/[1-9][0-9]{0,5}s)$/, 'must be "<requests>/<seconds>s" (e.g. 300/60s) or 0 for unlimited');
 
 export const configSchema = z.object({
   PORT: port.default(8080),
@@ -52,6 +59,40 @@ export const configSchema = z.object({
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Backstop only: entries are invalidated across replicas by LISTEN/NOTIFY as they change. */
   CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  S3_PRESIGNED_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
+  /** Preferred upload part size; raised to ceil(size / 10,000) for huge files. S3: 5 MiB–5 GiB. */
+  UPLOAD_PART_SIZE: z.coerce.number().int().min(5 * MIB, 'must be at least 5 MiB (S3 rule)').max(5 * 1024 * MIB, 'must be at most 5 GiB (S3 rule)').default(16 * MIB),
+  /** The largest file a version may hold (S3's own object limit is 5 TiB). */
+  MAX_FILE_SIZE: z.coerce.number().int().min(1).max(5 * 1024 * 1024 * MIB).default(5 * 1024 * 1024 * MIB),
+  /** Storage bytes a project may hold when its own quota is not set; 0 means unlimited. */
+  PROJECT_STORAGE_QUOTA: z.coerce.number().int().min(0).default(0),
+  /** An upload with no activity for this long expires and is cleaned up. */
+  UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
+  /** How often garbage collection runs; 0 disables the periodic job. */
+  GC_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  /** Unreferenced blobs and stray objects younger than this are left alone. */
+  GC_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  // Governance (docs/governance.md): rate limits, the TokenReview webhook, event webhooks.
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  RATE_LIMIT_ENABLED: booleanString.default('true'),
+  RATE_LIMIT_READ: rateLimitPolicy.default('6000/60s'),
+  RATE_LIMIT_WRITE: rateLimitPolicy.default('1200/60s'),
+  RATE_LIMIT_UPLOAD: rateLimitPolicy.default('12000/60s'),
+  RATE_LIMIT_PUBLIC: rateLimitPolicy.default('0'),
+  RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(128).default('wharf:ratelimit:'),
+  TOKENREVIEW_BEARER_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  TOKENREVIEW_AUDIENCES: z.string().optional(),
+  WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  WEBHOOK_DISPATCH_ENABLED: booleanString.default('true'),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -62,7 +103,7 @@ export interface WharfConfig extends RawConfig {
 }
 
 /** Variables whose values never appear in error messages or logs. */
-const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY']);
+const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY', 'TOKENREVIEW_BEARER_TOKEN', 'WEBHOOK_SECRET_KEY']);
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(configSchema.shape);
 
@@ -76,7 +117,7 @@ export class ConfigError extends Error {
 function displayValue(name: string, value: string | undefined): string {
   if (value === undefined) return '(unset)';
   if (SECRET_VARIABLES.has(name)) return '****';
-  if (name === 'DATABASE_URL') return JSON.stringify(value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@'));
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL') return JSON.stringify(value.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:****@'));
   return JSON.stringify(value);
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_PAGE_SIZE, paginate } from '../common/pagination/cursor';
 import { likePrefix } from '../common/pagination/sort';
 import { assertName } from '../common/validation/names';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { StampedCache } from '../invalidation/stamped-cache';
 import { ModelsService } from '../models/models.service';
@@ -62,6 +63,7 @@ export class EndpointsService {
     @Inject(ModelsService) private readonly models: ModelsService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(InvalidationService) private readonly invalidation: InvalidationService,
+    @Inject(EventsService) private readonly events: EventsService,
     @Inject(WHARF_CONFIG) config: WharfConfig,
   ) {
     this.plans = new StampedCache(config.CACHE_MAX_ENTRIES, config.CACHE_TTL_SECONDS);
@@ -109,6 +111,17 @@ export class EndpointsService {
         target: `${project.name}/endpoints/${name}`,
         project: project.name,
         details: {
+          routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
+          mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
+          stickyHeader: dto.stickyHeader ?? null,
+        },
+      });
+      await this.events.emit(manager, {
+        type: 'endpoint.updated',
+        project,
+        actor: actor.principalName,
+        data: {
+          endpoint: name,
           routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
           mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
           stickyHeader: dto.stickyHeader ?? null,

@@ -6,10 +6,12 @@ import { Public } from '../auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { WharfError } from '../common/errors/wharf-error';
 import { METRICS, Metrics } from '../observability/metrics';
+import { RateLimitClass } from '../ratelimit/rate-limit.decorator';
 
 const READY_TIMEOUT_MS = 2_000;
 
 @ApiTags('health')
+@RateLimitClass('none')
 @Controller()
 export class HealthController {
   constructor(

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
+import { EventsService } from '../events/events.service';
 import { Page, paginate } from '../common/pagination/cursor';
 import { likePrefix, parseSort } from '../common/pagination/sort';
 import { applyLabelSelector, parseLabelSelector } from '../common/validation/labels';
@@ -34,6 +35,7 @@ export class ModelsService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(EventsService) private readonly events: EventsService,
   ) {}
 
   /** The model named in a route, or 404. Pass a transaction's manager to read inside it. */
@@ -57,6 +59,12 @@ export class ModelsService {
         target: `${project.name}/${name}`,
         project: project.name,
         details: { description: dto.description ?? '', labels: dto.labels ?? {} },
+      });
+      await this.events.emit(manager, {
+        type: 'model.created',
+        project,
+        actor: actor.principalName,
+        data: { model: name, reference: `${project.name}/${name}`, createdBy: actor.principalName },
       });
       return modelDto(project, await manager.findOneByOrFail(Model, { id: inserted[0].id }));
     });

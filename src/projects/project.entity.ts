@@ -14,6 +14,20 @@ export class Project {
   @Column('jsonb')
   labels!: Record<string, string>;
 
+  /** Storage quota in bytes, enforced by uploads; null is unlimited. Postgres bigint arrives as a string. */
+  @Column('bigint', { name: 'storage_quota_bytes', nullable: true })
+  storageQuotaBytes!: string | null;
+
+  /** Recorded for the operator (a ResourceQuota in the namespace); null is unlimited. */
+  @Column('bigint', { name: 'cpu_quota_millicores', nullable: true })
+  cpuQuotaMillicores!: string | null;
+
+  @Column('bigint', { name: 'memory_quota_bytes', nullable: true })
+  memoryQuotaBytes!: string | null;
+
+  @Column('integer', { name: 'gpu_quota', nullable: true })
+  gpuQuota!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
+import { PROBLEM_CONTENT_TYPE, problemDocument } from '../common/errors/problem';
 import { METRICS, Metrics } from '../observability/metrics';
+import { clientKey, RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter';
 import { ResolveService } from './resolve.service';
 
 const RESOLVE_PATH = /^\/api\/v1\/projects\/([a-z0-9-]{1,63})\/models\/([a-z0-9._-]{1,128})\/resolve\?ref=([^&#+]{1,512})$/;
@@ -20,14 +22,16 @@ const ROUTE_LABEL = '/api/v1/projects/:project/models/:model/resolve';
  * answers anything the full path has not answered under the same invalidation stamp: a
  * revoked token, a moved tag or a changed membership is a miss at once.
  *
- * Fast answers are counted in the request-duration metric but not access-logged: one log
- * line per resolve would cost more than the answer.
+ * Fast answers count against the client's read rate limit like any other request, and are
+ * counted in the request-duration metric, but are not access-logged: one log line per resolve
+ * would cost more than the answer.
  */
 export class ResolveFastPath {
   constructor(
     private readonly auth: AuthService,
     private readonly resolver: ResolveService,
     private readonly metrics: Metrics,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /** Answers the request and returns true, or returns false having touched nothing. */
@@ -52,19 +56,36 @@ export class ResolveFastPath {
     const json = this.resolver.cachedJson(project, match[2], ref);
     if (json === undefined) return false;
     const header = request.headers['x-request-id'];
-    response.writeHead(200, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(json),
-      'X-Request-Id': typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID(),
-    });
-    response.end(json);
-    this.metrics.httpDuration.observe({ method: 'GET', route: ROUTE_LABEL, status: '200' }, Number(process.hrtime.bigint() - started) / 1e9);
+    const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    // The answer is ours from here on; only the client's rate-limit budget is left to check.
+    void this.limiter
+      .check('read', clientKey(authorization, request.socket.remoteAddress))
+      .then((decision) => this.answer(response, json, requestId, decision, started))
+      .catch(() => response.destroy());
     return true;
+  }
+
+  private answer(response: ServerResponse, json: string, requestId: string, decision: RateLimitDecision | null, started: bigint): void {
+    let status = 200;
+    let body = json;
+    const headers: Record<string, string | number> = { 'X-Request-Id': requestId, ...decision?.headers };
+    if (decision?.retryAfterSeconds !== undefined) {
+      status = 429;
+      body = JSON.stringify(problemDocument('rate_limited', decision.detail!, { retryAfter: decision.retryAfterSeconds, requestId }));
+      headers['Retry-After'] = String(decision.retryAfterSeconds);
+    }
+    response.writeHead(status, {
+      ...headers,
+      'Content-Type': status === 200 ? 'application/json; charset=utf-8' : `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(body);
+    this.metrics.httpDuration.observe({ method: 'GET', route: ROUTE_LABEL, status: String(status) }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** Puts the fast path in front of the app's HTTP server (call after init, before listen). */
   static install(app: INestApplication): void {
-    const fastPath = new ResolveFastPath(app.get(AuthService), app.get(ResolveService), app.get<Metrics>(METRICS));
+    const fastPath = new ResolveFastPath(app.get(AuthService), app.get(ResolveService), app.get<Metrics>(METRICS), app.get(RateLimiter));
     const server = app.getHttpServer() as Server;
     const handlers = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
     server.removeAllListeners('request');

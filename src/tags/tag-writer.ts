@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
+import { EventsService } from '../events/events.service';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { Model } from '../models/model.entity';
 import { VersionRow } from '../references/version-lookup';
@@ -44,6 +45,7 @@ export class TagWriter {
   constructor(
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(InvalidationService) private readonly invalidation: InvalidationService,
+    @Inject(EventsService) private readonly events: EventsService,
   ) {}
 
   /**
@@ -103,6 +105,21 @@ export class TagWriter {
       project: ctx.project.name,
       details: { from, to: change.to?.number ?? null, pinned: change.pinned, reason: change.reason, seq },
     });
+    const event = { project: ctx.project, actor: ctx.actor.principalName };
+    if (change.to && change.to.number !== from) {
+      await this.events.emit(manager, {
+        ...event,
+        type: 'tag.moved',
+        data: { model: ctx.model.name, tag: name, version: change.to.number, previousVersion: from, reason: change.reason || null },
+      });
+    }
+    if (change.pinned !== undefined && change.to) {
+      await this.events.emit(manager, {
+        ...event,
+        type: 'tag.pinned',
+        data: { model: ctx.model.name, tag: name, version: change.to.number, pinned: change.pinned },
+      });
+    }
     await this.invalidation.publish(manager, { kind: 'project', projectId: ctx.project.id });
   }
 

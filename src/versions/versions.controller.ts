@@ -71,9 +71,9 @@ export class VersionsController {
   @Post(':version/commit')
   @HttpCode(200)
   @ProjectAccess('editor')
-  @ApiOperation({ summary: 'Commit a draft: it becomes ready and immutable (repeating a commit is harmless)' })
+  @ApiOperation({ summary: 'Commit a draft once all its uploads are complete: it becomes ready and immutable (repeating a commit is harmless)' })
   @ApiOkResponse({ type: VersionDto })
-  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found', 'version_state_conflict')
+  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found', 'version_state_conflict', 'uploads_pending', 'version_empty')
   commit(
     @CurrentProject() project: ProjectContext,
     @CurrentActor() actor: Actor,

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { roleAtLeast } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
+import { EventsService } from '../events/events.service';
 import { Page, paginate } from '../common/pagination/cursor';
 import { parseSort } from '../common/pagination/sort';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
@@ -55,6 +56,7 @@ export class VersionsService {
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
     @Inject(TagWriter) private readonly tags: TagWriter,
     @Inject(InvalidationService) private readonly invalidation: InvalidationService,
+    @Inject(EventsService) private readonly events: EventsService,
   ) {}
 
   /**
@@ -161,7 +163,22 @@ export class VersionsService {
       if (version.state !== 'draft') {
         throw new WharfError('version_state_conflict', `Version ${version.number} is ${version.state}; only a draft can be committed`);
       }
-      const digest = manifestDigest([]);
+      // Uploads that are still open or being verified hold the version back: it is ready only
+      // when every file is complete. Upload completion locks the version row for share, so no
+      // file can slip in between these reads and the state change.
+      const [{ pending }]: { pending: number }[] = await manager.query(
+        `SELECT count(*)::int AS pending FROM uploads WHERE version_id = $1 AND state IN ('open', 'completing')`,
+        [version.id],
+      );
+      if (pending > 0) {
+        throw new WharfError('uploads_pending', `Version ${version.number} has ${pending} upload(s) in progress; complete or abort them first`);
+      }
+      const files: { path: string; size: string; sha256: string }[] = await manager.query(
+        `SELECT path, size, sha256 FROM version_files WHERE version_id = $1`,
+        [version.id],
+      );
+      if (files.length === 0) throw new WharfError('version_empty', `Version ${version.number} has no files; upload at least one before committing`);
+      const digest = manifestDigest(files.map((file) => ({ path: file.path, size: Number(file.size), sha256: file.sha256 })));
       await manager.query(
         `UPDATE model_versions SET state = 'ready', committed_at = now(), manifest_digest = $2 WHERE id = $1`,
         [version.id, digest],
@@ -172,7 +189,13 @@ export class VersionsService {
         action: 'version.commit',
         target: `${project.name}/${model.name}@${version.number}`,
         project: project.name,
-        details: { manifestDigest: digest },
+        details: { manifestDigest: digest, files: files.length },
+      });
+      await this.events.emit(manager, {
+        type: 'version.ready',
+        project,
+        actor: actor.principalName,
+        data: { model: model.name, version: version.number, reference: `${project.name}/${model.name}@${version.number}`, manifestDigest: digest },
       });
       return versionDto(project, model, await manager.findOneByOrFail(ModelVersion, { id: version.id }));
     });

@@ -10,7 +10,7 @@ describe('endpoints and resolve', () => {
   beforeAll(async () => {
     registry = await startTestRegistry();
     // versions 1-3 ready, 4 a draft
-    await seedModel(registry.http, 'ep', 'resnet', 3, 1);
+    await seedModel(registry.http, 'ep', 'resnet', 3, 1, { sameContent: true });
     await registry.http.put(`${M}/tags/prod`).set(auth).send({ version: 1 }).expect(200);
   });
   afterAll(async () => registry?.close());

@@ -1,4 +1,4 @@
-import { createModel, createProject, expectProblem } from '../support/fixtures';
+import { commitWithFile, createModel, createProject, expectProblem } from '../support/fixtures';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 
 describe('models and versions', () => {
@@ -101,7 +101,7 @@ describe('models and versions', () => {
       expect(draft.body).toMatchObject({ state: 'draft', manifestDigest: null, committedAt: null });
       const path = `/models/llama/versions/${draft.body.number}`;
       await api.patch(path, { metadata: { framework: 'pytorch', metrics: { loss: 0.1 } } }).expect(200);
-      const committed = await api.post(`${path}/commit`).expect(200);
+      const committed = await commitWithFile(wharf.http, `/api/v1/projects/ml${path}`, 'weights');
       expect(committed.body).toMatchObject({ state: 'ready', manifestDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
       expect(committed.body.metadata).toEqual({ framework: 'pytorch', metrics: { loss: 0.1 } });
       // Repeating a commit is harmless.
@@ -113,7 +113,7 @@ describe('models and versions', () => {
 
     it('is immutable in the schema too, whatever code runs against the database', async () => {
       const draft = await api.post('/models/llama/versions').expect(201);
-      await api.post(`/models/llama/versions/${draft.body.number}/commit`).expect(200);
+      await commitWithFile(wharf.http, `/api/v1/projects/ml/models/llama/versions/${draft.body.number}`, 'immutable weights');
       await expect(
         wharf.registry.dataSource.query(
           `UPDATE model_versions SET metadata = '{"x":1}' WHERE number = $1 AND model_id = (SELECT id FROM models WHERE name = 'llama')`,
@@ -126,7 +126,7 @@ describe('models and versions', () => {
       const draft = await api.post('/models/llama/versions').expect(201);
       const path = `/models/llama/versions/${draft.body.number}`;
       expectProblem(await api.patch(path, { state: 'archived' }), 409, 'version_state_conflict');
-      await api.post(`${path}/commit`).expect(200);
+      await commitWithFile(wharf.http, `/api/v1/projects/ml${path}`, 'archived weights');
       await api.patch(path, { state: 'archived' }).expect(200);
       const listed = (await api.get('/models/llama/versions').expect(200)).body.items.map((v: { number: number }) => v.number);
       expect(listed).not.toContain(draft.body.number);

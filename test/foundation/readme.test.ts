@@ -42,5 +42,7 @@ describe("the README's curl walk-through", () => {
     expect(outputs).toMatch(/"manifestDigest":"sha256:[0-9a-f]{64}"/);
     expect(outputs).toContain('"code":"invalid_name"');
     expect(outputs).toContain('"code":"version_immutable"');
+    expect(outputs).toMatch(/"reference":"vision\/resnet50@1"/);
+    expect(outputs).toContain('download verified');
   });
 });

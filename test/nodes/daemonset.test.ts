@@ -1,31 +1,32 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
-import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
-import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { AGENT_VARIABLES, loadAgentConfig } from '../../node-agent/config';
+import { kubernetesModel } from '../governance/esm';
 
 const FILE = path.resolve(__dirname, '../../deploy/node-agent-daemonset.yaml');
-const documents = parseAllDocuments(readFileSync(FILE, 'utf8')).map((document) => document.toJS() as { kind: string; [key: string]: unknown });
-const MODELS: Record<string, new (data: never) => { validate(): void }> = { DaemonSet, ServiceAccount, ClusterRole, ClusterRoleBinding };
+const documents = parseAllDocuments(readFileSync(FILE, 'utf8')).map((document) => document.toJS() as { apiVersion: string; kind: string; [key: string]: unknown });
 
 describe('deploy/node-agent-daemonset.yaml', () => {
-  it.each(documents.map((document) => [document.kind, document]))('is a valid %s by the Kubernetes schema', (kind, document) => {
-    const Model = MODELS[kind as string];
-    expect(Model).toBeDefined();
-    expect(() => new Model(document as never).validate()).not.toThrow();
+  it('holds the DaemonSet and the RBAC it needs', () => {
+    expect(documents.map((document) => document.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
+  });
+
+  it.each(documents.map((document) => [document.kind, document] as const))('is a valid %s by the Kubernetes schema', async (kind, document) => {
+    const Model = await kubernetesModel(document.apiVersion, String(kind));
+    expect(() => new Model(document).validate()).not.toThrow();
   });
 
   const daemonSet = documents.find((document) => document.kind === 'DaemonSet') as unknown as DaemonSet;
   const pod = daemonSet.spec!.template.spec!;
   const agent = pod.containers.find((container) => container.name === 'agent')!;
 
-  it('the schema check itself refuses a broken DaemonSet', () => {
+  it('the schema check itself refuses a broken DaemonSet', async () => {
     const broken = JSON.parse(JSON.stringify(daemonSet));
     delete broken.spec.template.spec.containers[0].name;
-    expect(() => new DaemonSet(broken).validate()).toThrow(/name/);
+    const Model = await kubernetesModel('apps/v1', 'DaemonSet');
+    expect(() => new Model(broken).validate()).toThrow(/name/);
   });
 
   it('takes NODE_NAME from the downward API and configures the agent with valid values', () => {

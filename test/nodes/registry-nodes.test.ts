@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createModel, createProject, createToken, expectProblem } from '../support/fixtures';
+import { bytes, publishVersion } from '../support/node-cache';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 
 /** The registry side of the node cache, driven by hand-made heartbeats (no agent process). */
@@ -26,11 +27,9 @@ describe('nodes, warm-ups and locations in the registry', () => {
     wharf = await startTestRegistry({ NODE_READY_TIMEOUT_SECONDS: String(READY_TIMEOUT) });
     await createProject(wharf, 'vision');
     await createModel(wharf, 'vision', 'resnet');
-    for (let i = 0; i < 3; i++) {
-      await wharf.http.post(project('/models/resnet/versions')).set(bearer(ADMIN_TOKEN)).send({}).expect(201);
-    }
-    await wharf.http.post(project('/models/resnet/versions/1/commit')).set(bearer(ADMIN_TOKEN)).expect(200);
-    await wharf.http.post(project('/models/resnet/versions/2/commit')).set(bearer(ADMIN_TOKEN)).expect(200);
+    await publishVersion(wharf.url, 'vision', 'resnet', [{ path: 'a.bin', data: bytes(1000, 1) }]);
+    await publishVersion(wharf.url, 'vision', 'resnet', [{ path: 'a.bin', data: bytes(1000, 2) }]);
+    await wharf.http.post(project('/models/resnet/versions')).set(bearer(ADMIN_TOKEN)).send({}).expect(201);
     const created = await wharf.http
       .post('/api/v1/tokens')
       .set(bearer(ADMIN_TOKEN))

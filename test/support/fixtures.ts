@@ -40,3 +40,21 @@ export function expectProblem(response: { status: number; headers: Record<string
   expect(response.body).toMatchObject({ type: `urn:wharf:problem:${code}`, status, title: expect.any(String), detail: expect.any(String) });
   expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
 }
+
+type Agent = ReturnType<typeof import('supertest')>;
+
+/**
+ * Gives a draft one small file through the form upload and commits it. A version needs at
+ * least one file to become ready; `content` decides its manifest digest (same content, same
+ * digest).
+ */
+export async function commitWithFile(http: Agent, versionPath: string, content: string, token = ADMIN_TOKEN): Promise<{ body: Record<string, unknown> }> {
+  const uploaded = await http
+    .post(`${versionPath}/files`)
+    .set(bearer(token))
+    .attach('file', Buffer.from(content), { filename: 'weights.bin', contentType: 'application/octet-stream' });
+  if (uploaded.status !== 201) throw new Error(`uploading to ${versionPath}: ${uploaded.status} ${JSON.stringify(uploaded.body)}`);
+  const committed = await http.post(`${versionPath}/commit`).set(bearer(token));
+  if (committed.status !== 200) throw new Error(`committing ${versionPath}: ${committed.status} ${JSON.stringify(committed.body)}`);
+  return committed;
+}

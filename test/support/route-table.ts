@@ -1,5 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { ACCESS_METADATA, AccessRule } from '../../src/auth/access.decorator';
@@ -11,6 +12,8 @@ export interface RouteEntry {
   controller: string;
   handler: string;
   access: AccessRule | undefined;
+  /** Whether the handler reads a JSON body through @Body(). */
+  readsBody: boolean;
 }
 
 function joinPaths(...parts: string[]): string {
@@ -39,9 +42,11 @@ export function nestRoutes(app: INestApplication): RouteEntry[] {
         const access = (Reflect.getMetadata(ACCESS_METADATA, handler) ?? Reflect.getMetadata(ACCESS_METADATA, controller)) as
           | AccessRule
           | undefined;
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, unknown>;
+        const readsBody = Object.keys(args).some((key) => key.split(':')[0] === String(RouteParamtypes.BODY));
         for (const prefix of prefixes) {
           for (const path of [paths].flat()) {
-            routes.push({ method: RequestMethod[method], path: joinPaths(prefix, path), controller: controller.name, handler: name, access });
+            routes.push({ method: RequestMethod[method], path: joinPaths(prefix, path), controller: controller.name, handler: name, access, readsBody });
           }
         }
       }

@@ -121,7 +121,7 @@ describe('tags', () => {
   });
 
   it('drops latest with the last ready version, resolves digests to the first ready version, and deletes tags with their model', async () => {
-    await seedModel(registry.http, 'rel', 'life', 2);
+    await seedModel(registry.http, 'rel', 'life', 2, 0, { sameContent: true });
     const L = '/api/v1/projects/rel/models/life';
     const digest = (await registry.http.get(`${L}/versions/1`).set(auth).expect(200)).body.manifestDigest;
     const byDigest = async () => (await registry.http.get(`${L}/resolve`).query({ ref: `@${digest}` }).set(auth).expect(200)).body;

@@ -1,0 +1,114 @@
+import { Controller, Get, Head, Headers, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { CurrentActor, CurrentProject, ProjectAccess } from '../auth/access.decorator';
+import { Actor, ProjectContext } from '../auth/auth-context';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { FileDto, FileListDto } from './dto/file.dto';
+import { Download, FilesService } from './files.service';
+
+/** Express 5 hands a `*path` wildcard over as its decoded segments. */
+function joinPath(raw: string | string[]): string {
+  return Array.isArray(raw) ? raw.join('/') : raw;
+}
+
+@ApiTags('files')
+@Controller('api/v1/projects/:project/models/:model/versions')
+export class FilesController {
+  constructor(@Inject(FilesService) private readonly files: FilesService) {}
+
+  @Get(':ref/files')
+  @ProjectAccess('viewer')
+  @ApiOperation({ summary: 'The file list (manifest) of a version' })
+  @ApiOkResponse({ type: FileListDto })
+  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found')
+  list(@CurrentProject() project: ProjectContext, @Param('model') model: string, @Param('ref') ref: string): Promise<FileListDto> {
+    return this.files.list(project, model, ref);
+  }
+
+  @Post(':version/files')
+  @ProjectAccess('editor')
+  @ApiOperation({
+    summary: 'Upload files to a draft as multipart/form-data (each file part\'s filename is its path)',
+    description: 'Streamed to the store and hashed on the fly; for large files use upload sessions.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
+  @ApiCreatedResponse({ type: [FileDto] })
+  @ApiProblems(
+    'validation_failed',
+    'invalid_name',
+    'invalid_path',
+    'model_not_found',
+    'version_not_found',
+    'version_immutable',
+    'file_too_large',
+    'storage_quota_exceeded',
+    'unsupported_media_type',
+  )
+  upload(
+    @CurrentProject() project: ProjectContext,
+    @CurrentActor() actor: Actor,
+    @Param('model') model: string,
+    @Param('version') version: string,
+    @Req() request: Request,
+  ): Promise<FileDto[]> {
+    return this.files.formUpload(project, actor, model, version, request.headers, request);
+  }
+
+  // HEAD first: Express would otherwise answer HEAD with the GET route.
+  @Head(':ref/files/*path')
+  @ProjectAccess('viewer')
+  @ApiOperation({ summary: 'The headers of a download: size, ETag, Accept-Ranges' })
+  @ApiResponse({ status: 200, description: 'The file exists' })
+  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'model_not_found', 'version_not_found', 'file_not_found')
+  async head(
+    @CurrentProject() project: ProjectContext,
+    @Param('model') model: string,
+    @Param('ref') ref: string,
+    @Param('path') path: string | string[],
+    @Headers('range') range: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    await send(response, await this.files.download(project, model, ref, joinPath(path), { method: 'HEAD', range, ifNoneMatch }));
+  }
+
+  @Get(':ref/files/*path')
+  @ProjectAccess('viewer')
+  @ApiOperation({ summary: 'Download a file (Range, ETag = sha256, If-None-Match; may redirect to a presigned S3 URL)' })
+  @ApiProduces('application/octet-stream')
+  @ApiResponse({ status: 200, description: 'The file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiResponse({ status: 206, description: 'The requested range', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiResponse({ status: 302, description: 'Redirect to a presigned URL (S3_PRESIGNED_DOWNLOADS)' })
+  @ApiResponse({ status: 304, description: 'If-None-Match matched' })
+  @ApiResponse({ status: 416, description: 'The range starts past the end of the file' })
+  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'model_not_found', 'version_not_found', 'file_not_found')
+  async download(
+    @CurrentProject() project: ProjectContext,
+    @Param('model') model: string,
+    @Param('ref') ref: string,
+    @Param('path') path: string | string[],
+    @Headers('range') range: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    await send(response, await this.files.download(project, model, ref, joinPath(path), { method: 'GET', range, ifNoneMatch }));
+  }
+}
+
+async function send(response: Response, download: Download): Promise<void> {
+  response.status(download.status).set(download.headers);
+  if (!download.body) {
+    response.end();
+    return;
+  }
+  try {
+    await pipeline(download.body, response);
+  } catch {
+    // The client went away or the store failed midway: the status line is gone, so the
+    // connection is cut and the client sees a short body it can resume with Range.
+    response.destroy();
+  }
+}

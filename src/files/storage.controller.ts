@@ -1,0 +1,23 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentProject, ProjectAccess } from '../auth/access.decorator';
+import { ProjectContext } from '../auth/auth-context';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ProjectStorageDto } from './dto/storage.dto';
+import { FilesService } from './files.service';
+
+/** Storage use. The quota itself is set with `PUT /projects/{project}/quota` (storage, cpu, memory, gpu). */
+@ApiTags('projects')
+@Controller('api/v1/projects/:project/storage')
+export class StorageController {
+  constructor(@Inject(FilesService) private readonly files: FilesService) {}
+
+  @Get()
+  @ProjectAccess('viewer')
+  @ApiOperation({ summary: "The project's storage use, uploads in progress and the quota in force" })
+  @ApiOkResponse({ type: ProjectStorageDto })
+  @ApiProblems('invalid_name')
+  get(@CurrentProject() project: ProjectContext): Promise<ProjectStorageDto> {
+    return this.files.storageUsage(project);
+  }
+}

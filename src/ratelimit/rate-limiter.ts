@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { RateLimitClassName } from './rate-limit.decorator';
+import { MemoryRateLimitStore, RateLimitStore, RedisRateLimitStore } from './rate-limit.store';
+
+export interface RateLimitPolicy {
+  limit: number;
+  windowMs: number;
+}
+
+/** `300/60s` → 300 requests per 60 s; `0` → unlimited (null). */
+export function parsePolicy(raw: string): RateLimitPolicy | null {
+  if (raw === '0') return null;
+  const [limit, seconds] = raw.split('/');
+  return { limit: Number(limit), windowMs: Number(seconds.slice(0, -1)) * 1000 };
+}
+
+export interface RateLimitDecision {
+  /** The IETF RateLimit and RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers). */
+  headers: Record<string, string>;
+  /** Set when this request is over the limit: answer 429 with this Retry-After. */
+  retryAfterSeconds?: number;
+  detail?: string;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** `token:<sha256 prefix>` for bearer callers (the same key on every replica, no database read), `ip:<address>` for the rest. */
+export function clientKey(authorization: string | undefined, address: string | undefined): string {
+  const match = BEARER.exec(authorization ?? '');
+  if (match) return `token:${createHash('sha256').update(match[1], 'utf8').digest('hex').slice(0, 32)}`;
+  return `ip:${address ?? 'unknown'}`;
+}
+
+/**
+ * Counts a client's requests per route class in fixed windows, in Redis when REDIS_URL is set
+ * (shared by every replica) or in memory. Used by the guard and by the resolve fast path, so
+ * no request escapes its budget.
+ */
+@Injectable()
+export class RateLimiter implements OnModuleDestroy {
+  private readonly logger = new Logger('RateLimit');
+  private readonly store: RateLimitStore | null;
+  private readonly policies: Record<Exclude<RateLimitClassName, 'none'>, RateLimitPolicy | null>;
+  private lastStoreWarning = 0;
+
+  constructor(@Inject(WHARF_CONFIG) config: WharfConfig) {
+    this.policies = {
+      read: parsePolicy(config.RATE_LIMIT_READ),
+      write: parsePolicy(config.RATE_LIMIT_WRITE),
+      upload: parsePolicy(config.RATE_LIMIT_UPLOAD),
+      public: parsePolicy(config.RATE_LIMIT_PUBLIC),
+    };
+    this.store = !config.RATE_LIMIT_ENABLED
+      ? null
+      : config.REDIS_URL
+        ? new RedisRateLimitStore(config.REDIS_URL, config.RATE_LIMIT_REDIS_PREFIX)
+        : new MemoryRateLimitStore();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.store?.close();
+  }
+
+  /** Counts one request; null when nothing limits it (disabled, unlimited class, store down). */
+  async check(name: RateLimitClassName, client: string): Promise<RateLimitDecision | null> {
+    if (!this.store || name === 'none') return null;
+    const policy = this.policies[name];
+    if (!policy) return null;
+    let window;
+    try {
+      window = await this.store.hit(`${name}:${client}`, policy.windowMs);
+    } catch (error) {
+      // Availability over strictness: with Redis down the registry keeps serving.
+      if (Date.now() - this.lastStoreWarning > 10_000) {
+        this.lastStoreWarning = Date.now();
+        this.logger.warn(`rate limit store unavailable, not limiting: ${(error as Error).message}`);
+      }
+      return null;
+    }
+    const remaining = Math.max(0, policy.limit - window.count);
+    const resetSeconds = Math.max(1, Math.ceil(window.resetMs / 1000));
+    const decision: RateLimitDecision = {
+      headers: {
+        'RateLimit-Policy': `"${name}";q=${policy.limit};w=${policy.windowMs / 1000}`,
+        RateLimit: `"${name}";r=${remaining};t=${resetSeconds}`,
+      },
+    };
+    if (window.count > policy.limit) {
+      decision.retryAfterSeconds = resetSeconds;
+      decision.detail = `More than ${policy.limit} ${name} requests in ${policy.windowMs / 1000} s from this client; retry in ${resetSeconds} s`;
+    }
+    return decision;
+  }
+}

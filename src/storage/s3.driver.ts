@@ -1,0 +1,230 @@
+import * as Minio from 'minio';
+import { Readable } from 'node:stream';
+import {
+  ArtifactStore,
+  ByteRange,
+  checkCompletedParts,
+  CompletedPart,
+  MultipartInfo,
+  ObjectInfo,
+  PartInput,
+  StoreNotFoundError,
+  StoreRuleError,
+} from './artifact-store';
+import { assertStoreKey } from './store-keys';
+
+export interface S3Options {
+  endpoint: string;
+  bucket: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+}
+
+/** Streams of unknown length (form uploads) go up in parts of this size, one buffer at a time. */
+const PUT_CHUNK = 8 * 1024 * 1024;
+
+const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchUpload']);
+
+function errorCode(error: unknown): string | undefined {
+  return (error as { code?: string } | null)?.code;
+}
+
+/**
+ * Blobs in an S3 bucket through the minio client, path-style, so it works with MinIO, AWS S3 and
+ * Ceph RGW. Parts are streamed to S3 as they arrive (UNSIGNED-PAYLOAD, with a Content-Length),
+ * never buffered whole.
+ */
+export class S3ArtifactStore implements ArtifactStore {
+  readonly driver = 's3' as const;
+  readonly client: Minio.Client;
+  /** Signs streamed bodies as UNSIGNED-PAYLOAD: a stream's sha256 is not known before it is sent. */
+  private readonly streaming: Minio.Client;
+  private readonly bucket: string;
+
+  constructor(private readonly options: S3Options) {
+    const url = new URL(options.endpoint);
+    const clientOptions: Minio.ClientOptions = {
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      useSSL: url.protocol === 'https:',
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      region: options.region,
+      pathStyle: true,
+    };
+    this.client = new Minio.Client(clientOptions);
+    // A stream cannot be sent twice, so the streaming client never retries by itself.
+    this.streaming = new Minio.Client({ ...clientOptions, retryOptions: { disableRetry: true } });
+    (this.streaming as unknown as { enableSHA256: boolean }).enableSHA256 = false;
+    this.bucket = options.bucket;
+  }
+
+  async init(): Promise<void> {
+    if (await this.client.bucketExists(this.bucket)) return;
+    try {
+      await this.client.makeBucket(this.bucket, this.options.region);
+    } catch (error) {
+      // Another replica created it first.
+      if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(errorCode(error) ?? '')) throw error;
+    }
+  }
+
+  async put(key: string, body: Readable): Promise<{ size: number }> {
+    assertStoreKey(key);
+    // Read up to one chunk: a small object is one PUT, a larger one a multipart upload whose
+    // parts (all but the last) are PUT_CHUNK bytes, so at most one chunk is in memory.
+    const chunks = chunked(body, PUT_CHUNK);
+    const first = await chunks.next();
+    const firstChunk = first.done ? Buffer.alloc(0) : first.value;
+    if (firstChunk.length < PUT_CHUNK) {
+      await this.client.putObject(this.bucket, key, firstChunk, firstChunk.length);
+      return { size: firstChunk.length };
+    }
+    const uploadId = await this.createMultipart(key);
+    try {
+      const parts: CompletedPart[] = [];
+      let size = 0;
+      for (let chunk: Buffer | undefined = firstChunk; chunk; ) {
+        const number = parts.length + 1;
+        const { etag } = await this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: number, headers: {} }, chunk);
+        parts.push({ number, size: chunk.length, etag });
+        size += chunk.length;
+        const next = await chunks.next();
+        chunk = next.done ? undefined : next.value;
+      }
+      await this.completeMultipart(key, uploadId, parts);
+      return { size };
+    } catch (error) {
+      await this.abortMultipart(key, uploadId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    assertStoreKey(key);
+    try {
+      if (range) return await this.client.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1);
+      return await this.client.getObject(this.bucket, key);
+    } catch (error) {
+      if (NOT_FOUND.has(errorCode(error) ?? '')) throw new StoreNotFoundError(key);
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    assertStoreKey(key);
+    try {
+      const info = await this.client.statObject(this.bucket, key);
+      return { key, size: info.size, modifiedAt: info.lastModified };
+    } catch (error) {
+      if (NOT_FOUND.has(errorCode(error) ?? '')) return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.removeObject(this.bucket, assertStoreKey(key));
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true) as AsyncIterable<Minio.BucketItem>) {
+      if (item.name) yield { key: item.name, size: item.size, modifiedAt: item.lastModified };
+    }
+  }
+
+  async createMultipart(key: string): Promise<string> {
+    return this.client.initiateNewMultipartUpload(this.bucket, assertStoreKey(key), {});
+  }
+
+  async uploadPart(key: string, uploadId: string, part: PartInput, body: Readable): Promise<{ etag: string }> {
+    assertStoreKey(key);
+    const query = `uploadId=${encodeURIComponent(uploadId)}&partNumber=${part.number}`;
+    // S3 stores a part only once it has all Content-Length bytes, so a body that fails midway
+    // (the caller holds back its last bytes until they are verified) leaves no part behind.
+    const response = await this.streaming.makeRequestStreamAsync(
+      { method: 'PUT', bucketName: this.bucket, objectName: key, query, headers: { 'content-length': String(part.size) } },
+      body,
+      '',
+      [200],
+      this.options.region,
+    );
+    response.resume();
+    const etag = String(response.headers.etag ?? '').replace(/^"|"$/g, '');
+    if (!etag) throw new Error(`S3 answered part ${part.number} without an ETag`);
+    return { etag };
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: CompletedPart[]): Promise<void> {
+    checkCompletedParts(parts);
+    try {
+      await this.client.completeMultipartUpload(
+        this.bucket,
+        assertStoreKey(key),
+        uploadId,
+        parts.map((part) => ({ part: part.number, etag: part.etag })),
+      );
+    } catch (error) {
+      // Ceph RGW may answer CompleteMultipartUpload with an empty ETag, which the client fails
+      // to parse; the object is there all the same, as a stat of the right size shows.
+      const code = errorCode(error);
+      if (code === 'EntityTooSmall' || code === 'InvalidPart' || code === 'InvalidPartOrder' || code === 'NoSuchUpload') {
+        throw new StoreRuleError(code, (error as Error).message);
+      }
+      const info = await this.stat(key);
+      const expected = parts.reduce((sum, part) => sum + part.size, 0);
+      if (!info || info.size !== expected) throw error;
+    }
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.abortMultipartUpload(this.bucket, assertStoreKey(key), uploadId);
+    } catch (error) {
+      if (!NOT_FOUND.has(errorCode(error) ?? '')) throw error;
+    }
+  }
+
+  async *listMultipart(prefix: string): AsyncIterable<MultipartInfo> {
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      const result = await this.client.listIncompleteUploadsQuery(this.bucket, prefix, keyMarker, uploadIdMarker, '');
+      for (const upload of result.uploads) {
+        yield { key: upload.key, uploadId: upload.uploadId, initiatedAt: new Date(upload.initiated) };
+      }
+      if (!result.isTruncated || !result.nextKeyMarker) return;
+      keyMarker = result.nextKeyMarker;
+      uploadIdMarker = result.nextUploadIdMarker;
+    }
+  }
+
+  async presignedGet(key: string, expirySeconds: number, downloadName: string): Promise<string> {
+    return this.client.presignedGetObject(this.bucket, assertStoreKey(key), expirySeconds, {
+      'response-content-disposition': `attachment; filename="${downloadName.replace(/["\\\r\n]/g, '_')}"`,
+    });
+  }
+}
+
+/** Regroups a stream into buffers of exactly `size` bytes (the last may be shorter). */
+async function* chunked(body: Readable, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const data of body) {
+    let chunk = data as Buffer;
+    while (pendingBytes + chunk.length >= size) {
+      const take = size - pendingBytes;
+      pending.push(chunk.subarray(0, take));
+      yield Buffer.concat(pending);
+      chunk = chunk.subarray(take);
+      pending = [];
+      pendingBytes = 0;
+    }
+    if (chunk.length) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+    }
+  }
+  if (pendingBytes) yield Buffer.concat(pending);
+}
+

@@ -1,0 +1,349 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { Actor, ProjectContext } from '../auth/auth-context';
+import { WharfError } from '../common/errors/wharf-error';
+import { assertFilePath } from '../common/validation/file-path';
+import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import { returning } from '../database/returning';
+import { BlobsService } from '../files/blobs.service';
+import { findVersion } from '../files/version-ref';
+import { ModelsService } from '../models/models.service';
+import { ARTIFACT_STORE, ArtifactStore, StoreRuleError } from '../storage/artifact-store';
+import { blobKey } from '../storage/store-keys';
+import { parseVersionNumber } from '../versions/versions.service';
+import { CreateUploadDto, UploadDto, UploadPartDto, UploadState } from './dto/upload.dto';
+import { partSizeOf, planUpload } from './upload-plan';
+import { VerifyingStream } from './verifying-stream';
+
+interface UploadRow {
+  id: string;
+  project_id: string;
+  version_id: string | null;
+  path: string;
+  size: string;
+  sha256: string;
+  part_size: string;
+  part_count: number;
+  state: UploadState;
+  storage_key: string;
+  store_upload_id: string;
+  failure: string | null;
+  created_at: Date;
+  expires_at: Date;
+  model_name: string | null;
+  version_number: number | null;
+  deduplicated: boolean;
+}
+
+interface PartRow {
+  number: number;
+  size: string;
+  sha256: string;
+  etag: string;
+  received_at: Date;
+}
+
+const UPLOAD_SELECT = `
+  SELECT u.*, m.name AS model_name, v.number AS version_number, (u.store_upload_id = '') AS deduplicated
+    FROM uploads u
+    LEFT JOIN model_versions v ON v.id = u.version_id
+    LEFT JOIN models m ON m.id = v.model_id`;
+
+export interface PartBody {
+  stream: Readable;
+  /** The request's Content-Length, if it had one. */
+  contentLength: string | undefined;
+  /** The optional hex sha256 the client sent for this part. */
+  sha256: string | undefined;
+}
+
+/**
+ * Upload sessions: one per file, parts in any order to any replica, state in Postgres. A file
+ * becomes part of its version only after every part, the total size and the file's sha256
+ * were checked; the bytes sit under a key unique to the upload until then, so a failed or
+ * malicious upload never touches an existing blob.
+ */
+@Injectable()
+export class UploadsService {
+  private readonly logger = new Logger(UploadsService.name);
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ModelsService) private readonly models: ModelsService,
+    @Inject(BlobsService) private readonly blobs: BlobsService,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
+    @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {}
+
+  async create(project: ProjectContext, actor: Actor, modelName: string, rawVersion: string, dto: CreateUploadDto): Promise<UploadDto> {
+    const path = assertFilePath(dto.path);
+    const number = parseVersionNumber(rawVersion);
+    if (dto.size > this.config.MAX_FILE_SIZE) {
+      throw new WharfError('file_too_large', `The file has ${dto.size} bytes; at most ${this.config.MAX_FILE_SIZE} are allowed`, {
+        errors: [{ field: 'size', message: `at most ${this.config.MAX_FILE_SIZE}` }],
+      });
+    }
+    const plan = planUpload(dto.size, this.config.UPLOAD_PART_SIZE);
+    const id = await this.dataSource.transaction(async (manager) => {
+      const version = await findVersion(this.models, manager, project, modelName, number, 'share');
+      this.assertDraft(version.state, version.number);
+      const target = `${project.name}/${version.modelName}@${version.number}/${path}`;
+      const existing = await this.blobs.find(manager, project.id, dto.sha256);
+      if (existing) {
+        if (existing.size !== dto.size) {
+          throw new WharfError('file_digest_mismatch', `This project holds sha256 ${dto.sha256} with ${existing.size} bytes, not ${dto.size}`);
+        }
+        // Dedupe: the project already has these bytes; the file is attached with none sent.
+        await this.blobs.attach(manager, version.id, project.id, path, existing);
+        const [{ id }]: { id: string }[] = await manager.query(
+          `INSERT INTO uploads (project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'complete', $8, '', $9, now()) RETURNING id`,
+          [project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, existing.storageKey, actor.principalName],
+        );
+        await this.audit.record(manager, actor, { action: 'file.attach', target, project: project.name, details: { sha256: dto.sha256, size: dto.size, deduplicated: true } });
+        return id;
+      }
+      const live: { id: string; size: string; sha256: string }[] = await manager.query(
+        `SELECT id, size, sha256 FROM uploads WHERE version_id = $1 AND path = $2 AND state IN ('open', 'completing') FOR UPDATE`,
+        [version.id, path],
+      );
+      if (live[0]) {
+        // The same file again (a client that lost the answer) resumes the session it has.
+        if (Number(live[0].size) === dto.size && live[0].sha256 === dto.sha256) return live[0].id;
+        throw new WharfError('upload_conflict', `Upload ${live[0].id} of "${path}" with another size or sha256 is in progress; abort it first`);
+      }
+      await this.blobs.checkQuotaForUpload(manager, project.id, dto.size);
+      const uploadId = randomUUID();
+      const key = blobKey(project.id, uploadId);
+      const storeUploadId = await this.store.createMultipart(key);
+      await manager.query(
+        `INSERT INTO uploads (id, project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, now() + make_interval(secs => $12))`,
+        [uploadId, project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, key, storeUploadId, actor.principalName, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
+      );
+      await this.audit.record(manager, actor, {
+        action: 'upload.create',
+        target,
+        project: project.name,
+        details: { upload: uploadId, size: dto.size, sha256: dto.sha256, partSize: plan.partSize, partCount: plan.partCount },
+      });
+      return uploadId;
+    });
+    return this.get(project, id);
+  }
+
+  async get(project: ProjectContext, id: string, manager: EntityManager = this.dataSource.manager): Promise<UploadDto> {
+    const upload = await this.row(manager, project, id);
+    const parts: PartRow[] = await manager.query(`SELECT * FROM upload_parts WHERE upload_id = $1 ORDER BY number`, [id]);
+    return toDto(project, upload, parts);
+  }
+
+  /** Streams one part to the store, checking its size and (when sent) its sha256 on the way. */
+  async putPart(project: ProjectContext, id: string, rawNumber: string, body: PartBody): Promise<UploadPartDto> {
+    const upload = await this.row(this.dataSource.manager, project, id);
+    const number = /^[1-9][0-9]{0,4}$/.test(rawNumber) ? Number(rawNumber) : NaN;
+    if (!(number <= upload.part_count)) {
+      throw new WharfError('validation_failed', `Part numbers of this upload run from 1 to ${upload.part_count}`, {
+        errors: [{ field: 'number', message: `1 to ${upload.part_count}` }],
+      });
+    }
+    if (upload.state !== 'open') throw new WharfError('upload_not_open', `Upload ${id} is ${upload.state}`);
+    const size = Number(upload.size);
+    const plan = { partSize: Number(upload.part_size), partCount: upload.part_count };
+    const expected = partSizeOf(plan, size, number);
+    if (body.contentLength === undefined) throw new WharfError('length_required', 'Send the part with a Content-Length header');
+    if (!/^[0-9]+$/.test(body.contentLength) || Number(body.contentLength) !== expected) {
+      throw new WharfError('part_size_mismatch', `Part ${number} has exactly ${expected} bytes; Content-Length says ${body.contentLength}`);
+    }
+    const partSha = body.sha256?.toLowerCase();
+    if (partSha !== undefined && !/^[0-9a-f]{64}$/.test(partSha)) {
+      throw new WharfError('validation_failed', 'The part sha256 header must be 64 hex digits', { errors: [{ field: 'X-Part-Sha256', message: '64 hex digits' }] });
+    }
+    const verifier = new VerifyingStream(expected, partSha ?? null, `Part ${number}`);
+    let failure: unknown;
+    verifier.on('error', (error) => (failure ??= error));
+    // A client that goes away mid-part must fail the store's request too, not leave it waiting.
+    const clientGone = () => {
+      if (!body.stream.readableEnded) verifier.destroy(new WharfError('part_size_mismatch', `Part ${number} ended before its ${expected} bytes`));
+    };
+    body.stream.once('aborted', clientGone).once('close', clientGone).once('error', clientGone);
+    const stored = this.store.uploadPart(upload.storage_key, upload.store_upload_id, { number, offset: (number - 1) * plan.partSize, size: expected }, verifier);
+    body.stream.pipe(verifier);
+    let etag: string;
+    try {
+      ({ etag } = await stored);
+    } catch (error) {
+      // Drain what is left of the body (bounded by its Content-Length) so the client gets the answer.
+      body.stream.unpipe(verifier);
+      body.stream.resume();
+      verifier.destroy();
+      if (failure instanceof WharfError) throw failure;
+      if (error instanceof StoreRuleError && error.code === 'NoSuchUpload') throw new WharfError('upload_not_open', `Upload ${id} is no longer open`);
+      throw error;
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const touched = await returning(
+        manager,
+        `UPDATE uploads SET updated_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1 AND state = 'open' RETURNING id`,
+        [id, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
+      );
+      if (touched.length === 0) throw new WharfError('upload_not_open', `Upload ${id} stopped accepting parts while part ${number} was sent`);
+      const [part]: PartRow[] = await manager.query(
+        `INSERT INTO upload_parts (upload_id, number, size, sha256, etag) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (upload_id, number) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256, etag = EXCLUDED.etag, received_at = now()
+         RETURNING *`,
+        [id, number, expected, verifier.digest, etag],
+      );
+      return partDto(part);
+    });
+  }
+
+  /**
+   * Checks that every part is there with its size, assembles them in the store, reads the
+   * result once to check the file's size and sha256, and only then makes the file part of its
+   * version. Repeating a complete is harmless; a wrong file is deleted and the upload fails.
+   */
+  async complete(project: ProjectContext, actor: Actor, id: string): Promise<UploadDto> {
+    const begun = await this.dataSource.transaction(async (manager) => {
+      const upload = await this.row(manager, project, id, true);
+      if (upload.state === 'complete') return null;
+      if (upload.state !== 'open' && upload.state !== 'completing') throw new WharfError('upload_not_open', `Upload ${id} is ${upload.state}`);
+      const parts: PartRow[] = await manager.query(`SELECT * FROM upload_parts WHERE upload_id = $1 ORDER BY number`, [id]);
+      const received = new Set(parts.map((part) => part.number));
+      const missing = Array.from({ length: upload.part_count }, (_, index) => index + 1).filter((number) => !received.has(number));
+      if (missing.length) {
+        throw new WharfError('upload_incomplete', `Upload ${id} is missing ${missing.length} of ${upload.part_count} parts`, {
+          missingParts: missing.slice(0, 1000),
+        });
+      }
+      await manager.query(`UPDATE uploads SET state = 'completing', updated_at = now() WHERE id = $1`, [id]);
+      return { upload, parts };
+    });
+    if (!begun) return this.get(project, id);
+    const { upload, parts } = begun;
+    const size = Number(upload.size);
+
+    try {
+      await this.store.completeMultipart(
+        upload.storage_key,
+        upload.store_upload_id,
+        parts.map((part) => ({ number: part.number, size: Number(part.size), etag: part.etag })),
+      );
+    } catch (error) {
+      // A retried complete finds the store's upload already assembled.
+      const assembled = error instanceof StoreRuleError && error.code === 'NoSuchUpload' ? await this.store.stat(upload.storage_key) : null;
+      if (!assembled) {
+        await this.fail(id, upload.storage_key, `the store refused to assemble the parts: ${(error as Error).message}`);
+        throw error instanceof StoreRuleError ? new WharfError('upload_incomplete', `The store refused the parts: ${error.message}`) : error;
+      }
+    }
+
+    const { digest, bytes } = await this.hashObject(upload.storage_key);
+    if (bytes !== size || digest !== upload.sha256) {
+      await this.fail(id, upload.storage_key, `the assembled file has ${bytes} bytes and sha256 ${digest}`);
+      throw new WharfError(
+        'file_digest_mismatch',
+        `The assembled file has ${bytes} bytes and sha256 ${digest}; the upload was created for ${size} bytes and sha256 ${upload.sha256}. Nothing was kept.`,
+      );
+    }
+
+    let redundantKey: string | null = null;
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        const current = await this.row(manager, project, id, true);
+        if (current.state !== 'completing') throw new WharfError('upload_not_open', `Upload ${id} is ${current.state}`);
+        const state: { state: string }[] = current.version_id
+          ? await manager.query(`SELECT state FROM model_versions WHERE id = $1 FOR SHARE`, [current.version_id])
+          : [];
+        if (!state[0]) throw new WharfError('version_not_found', `The version of upload ${id} was deleted`);
+        this.assertDraft(state[0].state, current.version_number ?? 0);
+        const { blob, created } = await this.blobs.register(manager, project.id, upload.sha256, size, upload.storage_key);
+        if (!created) redundantKey = upload.storage_key;
+        await this.blobs.attach(manager, current.version_id!, project.id, upload.path, blob);
+        await manager.query(`UPDATE uploads SET state = 'complete', updated_at = now() WHERE id = $1`, [id]);
+        await this.audit.record(manager, actor, {
+          action: 'upload.complete',
+          target: `${project.name}/${current.model_name}@${current.version_number}/${upload.path}`,
+          project: project.name,
+          details: { upload: id, sha256: upload.sha256, size, deduplicated: !created },
+        });
+      });
+    } catch (error) {
+      if (error instanceof WharfError) await this.fail(id, upload.storage_key, error.detail);
+      throw error;
+    }
+    if (redundantKey) await this.store.delete(redundantKey).catch(() => undefined);
+    return this.get(project, id);
+  }
+
+  async abort(project: ProjectContext, actor: Actor, id: string): Promise<void> {
+    const upload = await this.dataSource.transaction(async (manager) => {
+      const row = await this.row(manager, project, id, true);
+      if (row.state !== 'open' && row.state !== 'completing') throw new WharfError('upload_not_open', `Upload ${id} is ${row.state}`);
+      await manager.query(`UPDATE uploads SET state = 'aborted', updated_at = now() WHERE id = $1`, [id]);
+      await this.audit.record(manager, actor, {
+        action: 'upload.abort',
+        target: `${project.name}/${row.model_name}@${row.version_number}/${row.path}`,
+        project: project.name,
+        details: { upload: id },
+      });
+      return row;
+    });
+    // Garbage collection retries whatever fails here.
+    await this.store.abortMultipart(upload.storage_key, upload.store_upload_id).catch(() => undefined);
+    await this.store.delete(upload.storage_key).catch(() => undefined);
+  }
+
+  private async fail(id: string, storageKey: string, reason: string): Promise<void> {
+    await this.dataSource.query(`UPDATE uploads SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state = 'completing'`, [id, reason]);
+    await this.store.delete(storageKey).catch((error: Error) => this.logger.warn(`could not delete ${storageKey}: ${error.message}`));
+  }
+
+  private async hashObject(key: string): Promise<{ digest: string; bytes: number }> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of await this.store.get(key)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    return { digest: hash.digest('hex'), bytes };
+  }
+
+  private assertDraft(state: string, number: number): void {
+    if (state !== 'draft') throw new WharfError('version_immutable', `Version ${number} is ${state}; files can only be added to a draft`);
+  }
+
+  private async row(manager: EntityManager, project: ProjectContext, id: string, lock = false): Promise<UploadRow> {
+    const rows: UploadRow[] = await manager.query(`${UPLOAD_SELECT} WHERE u.id = $1 AND u.project_id = $2 ${lock ? 'FOR UPDATE OF u' : ''}`, [id, project.id]);
+    if (!rows[0]) throw new WharfError('upload_not_found', `No upload "${id}"`);
+    return rows[0];
+  }
+}
+
+function partDto(part: PartRow): UploadPartDto {
+  return { number: part.number, size: Number(part.size), sha256: part.sha256, receivedAt: part.received_at.toISOString() };
+}
+
+function toDto(project: ProjectContext, upload: UploadRow, parts: PartRow[]): UploadDto {
+  return {
+    id: upload.id,
+    project: project.name,
+    model: upload.model_name,
+    version: upload.version_number,
+    path: upload.path,
+    size: Number(upload.size),
+    sha256: upload.sha256,
+    state: upload.state,
+    deduplicated: upload.deduplicated,
+    partSize: Number(upload.part_size),
+    partCount: upload.part_count,
+    parts: parts.map(partDto),
+    failure: upload.failure,
+    createdAt: upload.created_at.toISOString(),
+    expiresAt: upload.expires_at.toISOString(),
+  };
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import supertest from 'supertest';
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
+import { createSharedDatabase, TestDatabase } from '../support/test-database';
+import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
+import { commitWithFile } from '../support/fixtures';
+import { createProject, memberToken } from './helpers';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function expectRateLimited(response: supertest.Response, policy: string) {
+  expect(response.status).toBe(429);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(response.body).toMatchObject({ code: 'rate_limited', status: 429, type: 'urn:wharf:problem:rate_limited' });
+  const retryAfter = Number(response.headers['retry-after']);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(3);
+  expect(response.body.retryAfter).toBe(retryAfter);
+  expect(response.headers['ratelimit-policy']).toBe(policy);
+  expect(response.headers['ratelimit']).toMatch(/^"write";r=0;t=[123]$/);
+  return retryAfter;
+}
+
+describe('rate limits in one process (in-memory counters)', () => {
+  let registry: TestRegistry;
+  let alice: { token: string };
+  let bob: { token: string };
+
+  beforeAll(async () => {
+    registry = await startTestRegistry({ RATE_LIMIT_WRITE: '5/3s', RATE_LIMIT_READ: '5/3s' });
+    // Five writes of the admin token: exactly its budget.
+    await createProject(registry.http, 'limits');
+    alice = await memberToken(registry.http, 'limits', 'alice', 'editor');
+    bob = await memberToken(registry.http, 'limits', 'bob', 'editor');
+  });
+  afterAll(() => registry?.close());
+
+  it('answers 429 with Retry-After and RateLimit headers over the limit, per token, and resets when Retry-After says', async () => {
+    const create = (token: string, name: string) => registry.http.post('/api/v1/projects/limits/models').set(bearer(token)).send({ name });
+
+    const allowed = await create(alice.token, 'a1').expect(201);
+    expect(allowed.headers['ratelimit-policy']).toBe('"write";q=5;w=3');
+    expect(allowed.headers['ratelimit']).toMatch(/^"write";r=4;t=[123]$/);
+    for (const name of ['a2', 'a3', 'a4', 'a5']) await create(alice.token, name).expect(201);
+    const before = await registry.count('models');
+    const refused = await create(alice.token, 'a6');
+    const retryAfter = expectRateLimited(refused, '"write";q=5;w=3');
+    expect(await registry.count('models')).toBe(before);
+
+    // Another token has its own budget; reads are another class.
+    await create(bob.token, 'b1').expect(201);
+    await registry.http.get('/api/v1/projects/limits/models').set(bearer(alice.token)).expect(200);
+
+    await sleep(retryAfter * 1000 + 50);
+    await create(alice.token, 'a6').expect(201);
+  });
+
+  it('limits calls without a token by client IP, before authentication', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i += 1) statuses.push((await registry.http.get('/api/v1/projects')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+  });
+
+  it('never limits health and metrics probes', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      const response = await registry.http.get(i % 2 ? '/healthz' : '/metrics').expect(200);
+      expect(response.headers['ratelimit']).toBeUndefined();
+    }
+  });
+});
+
+describe('rate limits on the resolve fast path', () => {
+  let registry: TestRegistry;
+  let reader: { token: string };
+
+  beforeAll(async () => {
+    registry = await startTestRegistry({ RATE_LIMIT_READ: '5/60s' });
+    await createProject(registry.http, 'hot');
+    await registry.http.post('/api/v1/projects/hot/models').set(bearer(ADMIN_TOKEN)).send({ name: 'm' }).expect(201);
+    await registry.http.post('/api/v1/projects/hot/models/m/versions').set(bearer(ADMIN_TOKEN)).send({}).expect(201);
+    await commitWithFile(registry.http, '/api/v1/projects/hot/models/m/versions/1', 'hot weights');
+    reader = await memberToken(registry.http, 'hot', 'reader', 'viewer');
+  });
+  afterAll(() => registry?.close());
+
+  it('counts resolves answered from the in-process cache against the read budget like any other', async () => {
+    const statuses: number[] = [];
+    // The first resolve fills the caches; the next ones are answered by the fast path.
+    for (let i = 0; i < 7; i += 1) {
+      statuses.push((await registry.http.get('/api/v1/projects/hot/models/m/resolve?ref=@1').set(bearer(reader.token))).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const refused = await registry.http.get('/api/v1/projects/hot/models/m/resolve?ref=@1').set(bearer(reader.token));
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ code: 'rate_limited', status: 429, type: 'urn:wharf:problem:rate_limited' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.headers['ratelimit-policy']).toBe('"read";q=5;w=60');
+    expect(refused.headers['ratelimit']).toMatch(/^"read";r=0;t=\d+$/);
+  });
+});
+
+describe('rate limit configuration', () => {
+  it('refuses a malformed policy, naming the variable', () => {
+    expect(() => loadConfig({ RATE_LIMIT_WRITE: '300 per minute' })).toThrow(ConfigError);
+    expect(() => loadConfig({ RATE_LIMIT_WRITE: '300 per minute' })).toThrow(/RATE_LIMIT_WRITE="300 per minute"/);
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL/);
+    expect(loadConfig({ RATE_LIMIT_UPLOAD: '0' }).RATE_LIMIT_UPLOAD).toBe('0');
+  });
+
+  it('keeps serving when Redis cannot be reached', async () => {
+    const registry = await startTestRegistry({ REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_READ: '1/60s' });
+    try {
+      for (let i = 0; i < 3; i += 1) await registry.http.get('/api/v1/projects').set(bearer(ADMIN_TOKEN)).expect(200);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('rate limits shared by two registry processes through Redis', () => {
+  const prefix = `wharf:test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  let database: TestDatabase;
+  let first: RegistryProcess;
+  let second: RegistryProcess;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    database = await createSharedDatabase();
+    const env = { DATABASE_URL: database.url, REDIS_URL, RATE_LIMIT_REDIS_PREFIX: prefix, RATE_LIMIT_WRITE: '4/3s' };
+    first = await startRegistryProcess(env);
+    second = await startRegistryProcess(env);
+  });
+  afterAll(async () => {
+    await first?.stop();
+    await second?.stop();
+    await database?.drop();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('refuses the request over the limit on either process and accepts again after Retry-After', async () => {
+    const replicas = [supertest(first.url), supertest(second.url)];
+    const setup = await replicas[0].post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'shared' }).expect(201);
+    expect(setup.headers['ratelimit']).toBeDefined();
+    await sleep(3100); // a fresh window for the admin token
+
+    const create = (replica: number, name: string) => replicas[replica].post('/api/v1/projects/shared/models').set(bearer(ADMIN_TOKEN)).send({ name });
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await create(i % 2, `m${i}`)).status);
+    expect(statuses).toEqual([201, 201, 201, 201]);
+    const onSecond = await create(1, 'over-1');
+    const onFirst = await create(0, 'over-2');
+    const retryAfter = Math.max(expectRateLimited(onSecond, '"write";q=4;w=3'), expectRateLimited(onFirst, '"write";q=4;w=3'));
+    // The counter lives in Redis under this test's prefix, with an expiry.
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(await redis.pttl(keys.find((key) => key.includes('write:token:'))!)).toBeGreaterThan(0);
+
+    await sleep(retryAfter * 1000 + 50);
+    await create(1, 'after-1').expect(201);
+    await create(0, 'after-2').expect(201);
+  });
+});

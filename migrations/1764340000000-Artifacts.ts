@@ -88,7 +88,8 @@ export class Artifacts1764340000000 implements MigrationInterface {
         upload_id uuid NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
         number integer NOT NULL CHECK (number BETWEEN 1 AND 10000),
         size bigint NOT NULL CHECK (size >= 0),
-        sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+        -- Known when the client sent the part's digest (then it was checked while streaming).
+        sha256 text CHECK (sha256 ~ '^[0-9a-f]{64}$'),
         etag text NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (upload_id, number)

@@ -1,5 +1,6 @@
 import { WharfClient } from '../client/wharf-client';
 import { nameProblem } from '../common/validation/names';
+import { formatSelector, parseReference } from '../references/reference';
 import { CliError, EXIT } from './exit-codes';
 import { createOutput, Output } from './output';
 import { resolveSettings, Settings } from './settings';
@@ -46,4 +47,21 @@ export function parseProjectName(value: string): string {
   const problem = nameProblem('project', value);
   if (problem) throw new CliError(`"${value}": ${problem}`, EXIT.usage);
   return value;
+}
+
+/**
+ * A full reference, `project/model:tag`, `project/model@3` or `project/model@sha256:…`, read by
+ * the registry's own parser. Returns the model and the selector part for the API.
+ */
+export function parseFullReference(value: string): { project: string; model: string; selector: string } {
+  let reference;
+  try {
+    reference = parseReference(value);
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), EXIT.usage);
+  }
+  if (!reference.project || !reference.model) {
+    throw new CliError(`"${value}" must name project and model: project/model:tag, project/model@3 or project/model@sha256:…`, EXIT.usage);
+  }
+  return { project: reference.project, model: reference.model, selector: formatSelector(reference.selector) };
 }

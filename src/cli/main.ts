@@ -3,6 +3,8 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { lsCommand, showCommand, versionsCommand } from './commands/browse';
 import { loginCommand } from './commands/login';
+import { releaseCommands } from './commands/release';
+import { pullCommand, pushCommand } from './commands/transfer';
 import { tokenCommand } from './commands/token';
 import { CliContext, GlobalOptions } from './context';
 import { describeError, EXIT, exitCodeOf } from './exit-codes';
@@ -36,9 +38,10 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication/permission, 4 not found, 
     .exitOverride();
   let context: CliContext | undefined;
   const contextOf = () => (context ??= new CliContext(program.opts<GlobalOptions>()));
-  for (const command of [loginCommand, lsCommand, showCommand, versionsCommand, tokenCommand]) {
+  for (const command of [loginCommand, pushCommand, pullCommand, lsCommand, showCommand, versionsCommand, tokenCommand]) {
     program.addCommand(command(contextOf));
   }
+  for (const command of releaseCommands(contextOf)) program.addCommand(command);
   return program;
 }
 

@@ -16,7 +16,10 @@ export interface HttpClientOptions {
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | string[] | undefined>;
+  /** A JSON body. */
   body?: unknown;
+  /** Raw bytes, sent as they are (with the caller's Content-Type). */
+  raw?: Uint8Array;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /**
@@ -85,8 +88,9 @@ export class HttpClient {
   async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const url = this.buildUrl(path, options.query);
     const idempotent = options.idempotent ?? method !== 'POST';
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers = this.headers({ ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers });
+    const json = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body = options.raw ?? json;
+    const headers = this.headers({ ...(json === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers });
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {

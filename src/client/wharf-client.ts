@@ -6,6 +6,10 @@ import type { CreateVersionDto, UpdateVersionDto, VersionDto } from '../versions
 import type { HeartbeatDto, HeartbeatReplyDto, LocationListDto, NodeDto, NodeListDto } from '../nodes/dto/node.dto';
 import type { CreateWarmupDto, WarmupDto, WarmupListDto } from '../warmups/dto/warmup.dto';
 import type { Role } from '../auth/roles';
+import type { EndpointDto, PutEndpointDto, RouteDecisionDto } from '../endpoints/dto/endpoint.dto';
+import type { ResolvedVersionDto } from '../references/dto/resolve.dto';
+import type { TagDto, TagHistoryPageDto, TagTargetDto } from '../tags/dto/tag.dto';
+import type { UploadDto, UploadPartDto } from '../uploads/dto/upload.dto';
 import { HttpClient, HttpClientOptions } from './http-client';
 
 export interface ListOptions {
@@ -135,6 +139,81 @@ export class WharfClient {
   }
   deleteModel(project: string, model: string): Promise<void> {
     return this.http.json('DELETE', this.modelPath(project, model));
+  }
+
+  // Tags and references
+  private tagPath(project: string, model: string, tag?: string): string {
+    return `${this.modelPath(project, model)}/tags${tag === undefined ? '' : `/${segment(tag)}`}`;
+  }
+  listTags(project: string, model: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<TagDto>> {
+    return this.http.json('GET', this.tagPath(project, model), { query: { ...options } });
+  }
+  getTag(project: string, model: string, tag: string): Promise<TagDto> {
+    return this.http.json('GET', this.tagPath(project, model, tag));
+  }
+  /** Moves (or creates) a tag; `target` is a version number or a reference such as `@sha256:…`. */
+  moveTag(project: string, model: string, tag: string, target: TagTargetDto): Promise<TagDto> {
+    return this.http.json('PUT', this.tagPath(project, model, tag), { body: target });
+  }
+  deleteTag(project: string, model: string, tag: string, reason?: string): Promise<void> {
+    return this.http.json('DELETE', this.tagPath(project, model, tag), { query: { reason } });
+  }
+  pinTag(project: string, model: string, tag: string, target: TagTargetDto = {}): Promise<TagDto> {
+    return this.http.json('POST', `${this.tagPath(project, model, tag)}/pin`, { body: target, idempotent: true });
+  }
+  unpinTag(project: string, model: string, tag: string, reason?: string): Promise<TagDto> {
+    return this.http.json('POST', `${this.tagPath(project, model, tag)}/unpin`, { body: { reason }, idempotent: true });
+  }
+  rollbackTag(project: string, model: string, tag: string, reason?: string): Promise<TagDto> {
+    return this.http.json('POST', `${this.tagPath(project, model, tag)}/rollback`, { body: { reason } });
+  }
+  tagHistory(project: string, model: string, tag: string, options: { before?: number; limit?: number } = {}): Promise<TagHistoryPageDto> {
+    return this.http.json('GET', `${this.tagPath(project, model, tag)}/history`, { query: { ...options } });
+  }
+  /** The concrete version a reference names: `project/model:tag`, `@3`, `@sha256:…`. */
+  resolve(project: string, model: string, ref: string): Promise<ResolvedVersionDto> {
+    return this.http.json('GET', `${this.modelPath(project, model)}/resolve`, { query: { ref } });
+  }
+
+  // Endpoints
+  private endpointPath(project: string, endpoint?: string): string {
+    return `/api/v1/projects/${segment(project)}/endpoints${endpoint === undefined ? '' : `/${segment(endpoint)}`}`;
+  }
+  putEndpoint(project: string, endpoint: string, body: PutEndpointDto): Promise<EndpointDto> {
+    return this.http.json('PUT', this.endpointPath(project, endpoint), { body });
+  }
+  getEndpoint(project: string, endpoint: string): Promise<EndpointDto> {
+    return this.http.json('GET', this.endpointPath(project, endpoint));
+  }
+  deleteEndpoint(project: string, endpoint: string): Promise<void> {
+    return this.http.json('DELETE', this.endpointPath(project, endpoint));
+  }
+  route(project: string, endpoint: string, key?: string): Promise<RouteDecisionDto> {
+    return this.http.json('GET', `${this.endpointPath(project, endpoint)}/route`, { query: { key } });
+  }
+
+  // Upload sessions
+  /** Opens (or finds again) the upload of one file of a draft; may answer it already complete (dedupe). */
+  createUpload(project: string, model: string, version: number, body: { path: string; size: number; sha256: string }): Promise<UploadDto> {
+    return this.http.json('POST', `${this.versionPath(project, model, version)}/uploads`, { body, idempotent: true });
+  }
+  getUpload(id: string): Promise<UploadDto> {
+    return this.http.json('GET', `/api/v1/uploads/${segment(id)}`);
+  }
+  /** Sends one part; the server checks `sha256` while it streams. Safe to repeat: a part sent again replaces it. */
+  async putPart(id: string, number: number, body: Uint8Array, sha256: string, signal?: AbortSignal): Promise<UploadPartDto> {
+    const response = await this.http.send('PUT', `/api/v1/uploads/${segment(id)}/parts/${number}`, {
+      raw: body,
+      headers: { 'Content-Type': 'application/octet-stream', 'X-Part-Sha256': sha256 },
+      signal,
+    });
+    return (await response.json()) as UploadPartDto;
+  }
+  completeUpload(id: string): Promise<UploadDto> {
+    return this.http.json('POST', `/api/v1/uploads/${segment(id)}/complete`, { idempotent: true });
+  }
+  abortUpload(id: string): Promise<void> {
+    return this.http.json('DELETE', `/api/v1/uploads/${segment(id)}`);
   }
 
   // Versions

@@ -68,7 +68,7 @@ export class UploadsController {
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiHeader({ name: 'X-Part-Sha256', required: false, description: 'sha256 of this part, hex' })
   @ApiOkResponse({ type: UploadPartDto })
-  @ApiProblems('validation_failed', 'length_required', 'part_size_mismatch', 'part_digest_mismatch', 'upload_not_open')
+  @ApiProblems('validation_failed', 'length_required', 'part_size_mismatch', 'part_digest_mismatch', 'upload_not_open', 'unsupported_media_type')
   putPart(
     @CurrentProject() project: ProjectContext,
     @Param('id') id: string,

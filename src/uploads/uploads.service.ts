@@ -14,43 +14,10 @@ import { ModelsService } from '../models/models.service';
 import { ARTIFACT_STORE, ArtifactStore, StoreRuleError } from '../storage/artifact-store';
 import { blobKey } from '../storage/store-keys';
 import { parseVersionNumber } from '../versions/versions.service';
-import { CreateUploadDto, UploadDto, UploadPartDto, UploadState } from './dto/upload.dto';
+import { CreateUploadDto, UploadDto, UploadPartDto } from './dto/upload.dto';
+import { PartRow, partDto, toDto, UPLOAD_SELECT, UploadRow } from './upload-rows';
 import { partSizeOf, planUpload } from './upload-plan';
 import { VerifyingStream } from './verifying-stream';
-
-interface UploadRow {
-  id: string;
-  project_id: string;
-  version_id: string | null;
-  path: string;
-  size: string;
-  sha256: string;
-  part_size: string;
-  part_count: number;
-  state: UploadState;
-  storage_key: string;
-  store_upload_id: string;
-  failure: string | null;
-  created_at: Date;
-  expires_at: Date;
-  model_name: string | null;
-  version_number: number | null;
-  deduplicated: boolean;
-}
-
-interface PartRow {
-  number: number;
-  size: string;
-  sha256: string;
-  etag: string;
-  received_at: Date;
-}
-
-const UPLOAD_SELECT = `
-  SELECT u.*, m.name AS model_name, v.number AS version_number, (u.store_upload_id = '') AS deduplicated
-    FROM uploads u
-    LEFT JOIN model_versions v ON v.id = u.version_id
-    LEFT JOIN models m ON m.id = v.model_id`;
 
 export interface PartBody {
   stream: Readable;
@@ -88,51 +55,55 @@ export class UploadsService {
       });
     }
     const plan = planUpload(dto.size, this.config.UPLOAD_PART_SIZE);
-    const id = await this.dataSource.transaction(async (manager) => {
-      const version = await findVersion(this.models, manager, project, modelName, number, 'share');
-      this.assertDraft(version.state, version.number);
-      const target = `${project.name}/${version.modelName}@${version.number}/${path}`;
-      const existing = await this.blobs.find(manager, project.id, dto.sha256);
-      if (existing) {
-        if (existing.size !== dto.size) {
-          throw new WharfError('file_digest_mismatch', `This project holds sha256 ${dto.sha256} with ${existing.size} bytes, not ${dto.size}`);
+    // Two replicas creating the same file's session at once: the loser of the unique index
+    // runs again and finds the winner's session.
+    const id = await retryOnUniqueViolation(() =>
+      this.dataSource.transaction(async (manager) => {
+        const version = await findVersion(this.models, manager, project, modelName, number, 'share');
+        this.assertDraft(version.state, version.number);
+        const target = `${project.name}/${version.modelName}@${version.number}/${path}`;
+        const existing = await this.blobs.find(manager, project.id, dto.sha256);
+        if (existing) {
+          if (existing.size !== dto.size) {
+            throw new WharfError('file_digest_mismatch', `This project holds sha256 ${dto.sha256} with ${existing.size} bytes, not ${dto.size}`);
+          }
+          // Dedupe: the project already has these bytes; the file is attached with none sent.
+          await this.blobs.attach(manager, version.id, project.id, path, existing);
+          const [{ id }]: { id: string }[] = await manager.query(
+            `INSERT INTO uploads (project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'complete', $8, '', $9, now()) RETURNING id`,
+            [project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, existing.storageKey, actor.principalName],
+          );
+          await this.audit.record(manager, actor, { action: 'file.attach', target, project: project.name, details: { sha256: dto.sha256, size: dto.size, deduplicated: true } });
+          return id;
         }
-        // Dedupe: the project already has these bytes; the file is attached with none sent.
-        await this.blobs.attach(manager, version.id, project.id, path, existing);
-        const [{ id }]: { id: string }[] = await manager.query(
-          `INSERT INTO uploads (project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'complete', $8, '', $9, now()) RETURNING id`,
-          [project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, existing.storageKey, actor.principalName],
+        const live: { id: string; size: string; sha256: string }[] = await manager.query(
+          `SELECT id, size, sha256 FROM uploads WHERE version_id = $1 AND path = $2 AND state IN ('open', 'completing') FOR UPDATE`,
+          [version.id, path],
         );
-        await this.audit.record(manager, actor, { action: 'file.attach', target, project: project.name, details: { sha256: dto.sha256, size: dto.size, deduplicated: true } });
-        return id;
-      }
-      const live: { id: string; size: string; sha256: string }[] = await manager.query(
-        `SELECT id, size, sha256 FROM uploads WHERE version_id = $1 AND path = $2 AND state IN ('open', 'completing') FOR UPDATE`,
-        [version.id, path],
-      );
-      if (live[0]) {
-        // The same file again (a client that lost the answer) resumes the session it has.
-        if (Number(live[0].size) === dto.size && live[0].sha256 === dto.sha256) return live[0].id;
-        throw new WharfError('upload_conflict', `Upload ${live[0].id} of "${path}" with another size or sha256 is in progress; abort it first`);
-      }
-      await this.blobs.checkQuotaForUpload(manager, project.id, dto.size);
-      const uploadId = randomUUID();
-      const key = blobKey(project.id, uploadId);
-      const storeUploadId = await this.store.createMultipart(key);
-      await manager.query(
-        `INSERT INTO uploads (id, project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, now() + make_interval(secs => $12))`,
-        [uploadId, project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, key, storeUploadId, actor.principalName, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
-      );
-      await this.audit.record(manager, actor, {
-        action: 'upload.create',
-        target,
-        project: project.name,
-        details: { upload: uploadId, size: dto.size, sha256: dto.sha256, partSize: plan.partSize, partCount: plan.partCount },
-      });
-      return uploadId;
-    });
+        if (live[0]) {
+          // The same file again (a client that lost the answer) resumes the session it has.
+          if (Number(live[0].size) === dto.size && live[0].sha256 === dto.sha256) return live[0].id;
+          throw new WharfError('upload_conflict', `Upload ${live[0].id} of "${path}" with another size or sha256 is in progress; abort it first`);
+        }
+        await this.blobs.checkQuotaForUpload(manager, project.id, dto.size);
+        const uploadId = randomUUID();
+        const key = blobKey(project.id, uploadId);
+        const storeUploadId = await this.store.createMultipart(key);
+        await manager.query(
+          `INSERT INTO uploads (id, project_id, version_id, path, size, sha256, part_size, part_count, state, storage_key, store_upload_id, created_by, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, now() + make_interval(secs => $12))`,
+          [uploadId, project.id, version.id, path, dto.size, dto.sha256, plan.partSize, plan.partCount, key, storeUploadId, actor.principalName, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
+        );
+        await this.audit.record(manager, actor, {
+          action: 'upload.create',
+          target,
+          project: project.name,
+          details: { upload: uploadId, size: dto.size, sha256: dto.sha256, partSize: plan.partSize, partCount: plan.partCount },
+        });
+        return uploadId;
+      }),
+    );
     return this.get(project, id);
   }
 
@@ -155,6 +126,10 @@ export class UploadsService {
     const size = Number(upload.size);
     const plan = { partSize: Number(upload.part_size), partCount: upload.part_count };
     const expected = partSizeOf(plan, size, number);
+    if (body.stream.readableEnded) {
+      // Something (the JSON body parser) already read the body: the part was not sent as bytes.
+      throw new WharfError('unsupported_media_type', 'Send parts as application/octet-stream');
+    }
     if (body.contentLength === undefined) throw new WharfError('length_required', 'Send the part with a Content-Length header');
     if (!/^[0-9]+$/.test(body.contentLength) || Number(body.contentLength) !== expected) {
       throw new WharfError('part_size_mismatch', `Part ${number} has exactly ${expected} bytes; Content-Length says ${body.contentLength}`);
@@ -220,7 +195,10 @@ export class UploadsService {
           missingParts: missing.slice(0, 1000),
         });
       }
-      await manager.query(`UPDATE uploads SET state = 'completing', updated_at = now() WHERE id = $1`, [id]);
+      await manager.query(
+        `UPDATE uploads SET state = 'completing', updated_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1`,
+        [id, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
+      );
       return { upload, parts };
     });
     if (!begun) return this.get(project, id);
@@ -298,8 +276,17 @@ export class UploadsService {
     await this.store.delete(upload.storage_key).catch(() => undefined);
   }
 
+  /**
+   * Marks a completing upload failed and deletes its bytes. Only the call that moves it out of
+   * `completing` deletes: a concurrent complete that already succeeded keeps its blob.
+   */
   private async fail(id: string, storageKey: string, reason: string): Promise<void> {
-    await this.dataSource.query(`UPDATE uploads SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state = 'completing'`, [id, reason]);
+    const failed = await returning(
+      this.dataSource,
+      `UPDATE uploads SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state = 'completing' RETURNING id`,
+      [id, reason],
+    );
+    if (failed.length === 0) return;
     await this.store.delete(storageKey).catch((error: Error) => this.logger.warn(`could not delete ${storageKey}: ${error.message}`));
   }
 
@@ -324,26 +311,12 @@ export class UploadsService {
   }
 }
 
-function partDto(part: PartRow): UploadPartDto {
-  return { number: part.number, size: Number(part.size), sha256: part.sha256, receivedAt: part.received_at.toISOString() };
-}
-
-function toDto(project: ProjectContext, upload: UploadRow, parts: PartRow[]): UploadDto {
-  return {
-    id: upload.id,
-    project: project.name,
-    model: upload.model_name,
-    version: upload.version_number,
-    path: upload.path,
-    size: Number(upload.size),
-    sha256: upload.sha256,
-    state: upload.state,
-    deduplicated: upload.deduplicated,
-    partSize: Number(upload.part_size),
-    partCount: upload.part_count,
-    parts: parts.map(partDto),
-    failure: upload.failure,
-    createdAt: upload.created_at.toISOString(),
-    expiresAt: upload.expires_at.toISOString(),
-  };
+async function retryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as { driverError?: { code?: string } }).driverError?.code;
+    if (code !== '23505') throw error;
+    return work();
+  }
 }

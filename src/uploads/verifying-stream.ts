@@ -4,12 +4,13 @@ import { WharfError } from '../common/errors/wharf-error';
 
 /**
  * Counts and hashes bytes on their way to the store and holds back the latest chunk until the
- * next one arrives. At the end the size and (if given) the sha256 are checked before the last
+ * next one arrives. At the end the size and (if the client sent one) the sha256 are checked before the last
  * chunk is let through, so a body that fails its check never reaches the store whole: S3
  * refuses a part shorter than its Content-Length, the fs driver deletes the short file.
  */
 export class VerifyingStream extends Transform {
-  private readonly hash: Hash = createHash('sha256');
+  /** Hashing costs as much CPU as the rest of the path, so it runs only when there is a digest to check. */
+  private readonly hash: Hash | null;
   private held: Buffer | null = null;
   private count = 0;
   digest: string | null = null;
@@ -20,6 +21,7 @@ export class VerifyingStream extends Transform {
     private readonly what: string,
   ) {
     super({ highWaterMark: 1024 * 1024 });
+    this.hash = expectedSha256 ? createHash('sha256') : null;
   }
 
   get bytes(): number {
@@ -32,7 +34,7 @@ export class VerifyingStream extends Transform {
       callback(new WharfError('part_size_mismatch', `${this.what} has more than the expected ${this.expectedSize} bytes`));
       return;
     }
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     const previous = this.held;
     this.held = chunk;
     callback(null, previous ?? undefined);
@@ -43,7 +45,7 @@ export class VerifyingStream extends Transform {
       callback(new WharfError('part_size_mismatch', `${this.what} has ${this.count} bytes; ${this.expectedSize} were expected`));
       return;
     }
-    this.digest = this.hash.digest('hex');
+    this.digest = this.hash?.digest('hex') ?? null;
     if (this.expectedSha256 && this.digest !== this.expectedSha256) {
       callback(new WharfError('part_digest_mismatch', `${this.what} has sha256 ${this.digest}, not ${this.expectedSha256}`));
       return;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { manifestDigest } from '../../src/versions/manifest';
 import { ARTIFACT_STORE, ArtifactStore, MIN_PART_SIZE } from '../../src/storage/artifact-store';
 import { GcService } from '../../src/gc/gc.service';
@@ -8,6 +9,20 @@ import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support
 
 /** form-data keeps directories in a filename only when it is given as `filepath`. */
 const formPath = (filepath: string) => ({ filepath }) as unknown as { filename: string };
+
+/** A PUT without Content-Length (chunked), which supertest cannot send. */
+function chunkedPut(url: string, body: Buffer): Promise<{ status: number; code: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'PUT', headers: { ...bearer(ADMIN_TOKEN), 'Content-Type': 'application/octet-stream' } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code }));
+    });
+    req.on('error', reject);
+    req.write(body);
+    req.end();
+  });
+}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -33,7 +48,7 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
       UPLOAD_PART_SIZE: String(5 * MIB),
       GC_GRACE_SECONDS: '0',
       GC_INTERVAL_SECONDS: '0',
-      MAX_FILE_SIZE: String(64 * MIB),
+      MAX_FILE_SIZE: String(20 * MIB),
       ...(target ? { S3_ENDPOINT: target.endpoint, S3_ACCESS_KEY: target.accessKey, S3_SECRET_KEY: target.secretKey, S3_BUCKET: bucket } : {}),
     });
     store = registry.registry.app.get(ARTIFACT_STORE);
@@ -51,10 +66,16 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     const upload = await createUpload(registry.url, `${versions}/1`, { path: 'weights/model.bin', data: big });
     expect(upload).toMatchObject({ state: 'open', partSize: 5 * MIB, partCount: 3, deduplicated: false });
     const order = shuffled(3, 3);
-    await Promise.all(order.map((number) => putPart(registry.url, upload.id, number, partOf(big, upload, number)).expect(200)));
+    // Parts 1 and 3 carry their digest, part 2 does not.
+    await Promise.all(
+      order.map((number) => {
+        const part = partOf(big, upload, number);
+        return putPart(registry.url, upload.id, number, part, number === 2 ? undefined : sha256(part)).expect(200);
+      }),
+    );
     const status = await registry.http.get(`/api/v1/uploads/${upload.id}`).set(bearer(ADMIN_TOKEN)).expect(200);
     expect(status.body.parts.map((part: { number: number }) => part.number)).toEqual([1, 2, 3]);
-    expect(status.body.parts[0].sha256).toBe(sha256(partOf(big, upload, 1)));
+    expect(status.body.parts.map((part: { sha256: string | null }) => part.sha256)).toEqual([sha256(partOf(big, upload, 1)), null, sha256(partOf(big, upload, 3))]);
 
     await registry.http.get(`${versions}/1/files/weights/model.bin`).set(bearer(ADMIN_TOKEN)).expect(404);
     const done = await registry.http.post(`/api/v1/uploads/${upload.id}/complete`).set(bearer(ADMIN_TOKEN)).expect(200);
@@ -108,6 +129,15 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     expect(await createUpload(registry.url, `${other}/1`, { path: 'a.bin', data })).toMatchObject({ state: 'open', deduplicated: false });
   });
 
+  it('answers one session to concurrent creations of the same file, and 409 to another content at that path', async () => {
+    const versions = await draft(registry.url, 'p-same');
+    const data = randomBytes(6 * MIB);
+    const created = await Promise.all(Array.from({ length: 8 }, () => createUpload(registry.url, `${versions}/1`, { path: 'a.bin', data })));
+    expect(new Set(created.map((upload) => upload.id)).size).toBe(1);
+    const other = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a.bin', size: 10, sha256: sha256(randomBytes(10)) });
+    expect([other.status, other.body.code]).toEqual([409, 'upload_conflict']);
+  });
+
   it('refuses a part whose sha256 does not match and does not keep it', async () => {
     const versions = await draft(registry.url, 'p-partsha');
     const data = randomBytes(6 * MIB);
@@ -122,6 +152,9 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     const short = await putPart(registry.url, upload.id, 1, part.subarray(1)).expect(400);
     expect(short.body.code).toBe('part_size_mismatch');
     await putPart(registry.url, upload.id, 3, part).expect(400);
+    const json = await registry.http.put(`/api/v1/uploads/${upload.id}/parts/2`).set(bearer(ADMIN_TOKEN)).send({ not: 'bytes' });
+    expect([json.status, json.body.code]).toEqual([415, 'unsupported_media_type']);
+    expect(await chunkedPut(`${registry.url}/api/v1/uploads/${upload.id}/parts/2`, Buffer.alloc(10))).toEqual({ status: 411, code: 'length_required' });
   });
 
   it('refuses a file whose sha256 does not match: nothing becomes visible and GC leaves nothing behind', async () => {
@@ -204,8 +237,12 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
 
   it('enforces the maximum file size and the project quota', async () => {
     const versions = await draft(registry.url, 'p-limits');
-    const huge = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a', size: 64 * MIB + 1, sha256: 'a'.repeat(64) });
+    const huge = await registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path: 'a', size: 20 * MIB + 1, sha256: 'a'.repeat(64) });
     expect([huge.status, huge.body.code]).toEqual([413, 'file_too_large']);
+    const [{ id: projectId }] = await registry.registry.dataSource.query(`SELECT id FROM projects WHERE name = 'p-limits'`);
+    const hugeForm = await registry.http.post(`${versions}/1/files`).set(bearer(ADMIN_TOKEN)).attach('file', Buffer.alloc(20 * MIB + 1), 'big.bin');
+    expect([hugeForm.status, hugeForm.body.code]).toEqual([413, 'file_too_large']);
+    expect(await collect(store.list(`blobs/${projectId}/`))).toEqual([]);
     await registry.http.put('/api/v1/projects/p-limits/quota').set(bearer(ADMIN_TOKEN)).send({ storage: 150 }).expect(200);
     const quota = await registry.http.get('/api/v1/projects/p-limits/storage').set(bearer(ADMIN_TOKEN)).expect(200);
     expect(quota.body).toMatchObject({ quotaBytes: 150, quotaSource: 'project', usedBytes: 0 });
@@ -268,13 +305,14 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
     await putPart(registry.url, upload.id, 2, partOf(data, upload, 2)).expect(409);
   });
 
-  it('deletes blobs nothing references once their version is gone', async () => {
+  it('deletes blobs nothing references once their committed version is deleted', async () => {
     const versions = await draft(registry.url, 'p-gc');
     await uploadFile(registry.url, `${versions}/1`, 'a', randomBytes(100));
     const [{ id: projectId }] = await registry.registry.dataSource.query(`SELECT id FROM projects WHERE name = 'p-gc'`);
     expect(await collect(store.list(`blobs/${projectId}/`))).toHaveLength(1);
     await gc.run();
     expect(await collect(store.list(`blobs/${projectId}/`))).toHaveLength(1);
+    await registry.http.post(`${versions}/1/commit`).set(bearer(ADMIN_TOKEN)).expect(200);
     await registry.http.delete(`${versions}/1`).set(bearer(ADMIN_TOKEN)).expect(204);
     await gc.run();
     expect(await collect(store.list(`blobs/${projectId}/`))).toEqual([]);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { CONFIG_VARIABLES } from '../../src/config/config';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 
 const README = path.resolve(__dirname, '../../README.md');
@@ -14,6 +15,14 @@ async function walkthrough(): Promise<string> {
   if (!block) throw new Error('README.md has no walkthrough block');
   return block;
 }
+
+describe("the README's configuration table", () => {
+  it('documents every variable the registry reads', async () => {
+    const readme = await readFile(README, 'utf8');
+    const undocumented = CONFIG_VARIABLES.filter((name) => !readme.includes(`\`${name}\``));
+    expect(undocumented).toEqual([]);
+  });
+});
 
 describe("the README's curl walk-through", () => {
   let workdir: string;

@@ -26,8 +26,8 @@ export class UploadPartDto {
   @ApiProperty({ example: 16777216 })
   size!: number;
 
-  @ApiProperty({ description: 'sha256 of the part as the server received it' })
-  sha256!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'sha256 of the part, when it was sent with X-Part-Sha256 (and checked)' })
+  sha256!: string | null;
 
   @ApiProperty({ type: String, format: 'date-time' })
   receivedAt!: string;

@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { open, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import { WharfApiError } from '../../client/errors';
+import { WharfClient } from '../../client/wharf-client';
+import type { UploadDto } from '../../uploads/dto/upload.dto';
+import { CliError, EXIT } from '../exit-codes';
+import { assertUnchanged, hashFile, listLocalFiles, LocalFile } from './local-files';
+import { Progress } from './progress';
+
+export interface PushOptions {
+  project: string;
+  model: string;
+  source: string;
+  concurrency: number;
+  description?: string;
+  metadata?: Record<string, unknown>;
+  tag?: string;
+  /** Where progress bars go; null for none. */
+  progress: NodeJS.WriteStream | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PushResult {
+  project: string;
+  model: string;
+  version: number;
+  manifestDigest: string | null;
+  tag: string | null;
+  files: { path: string; size: number; sha256: string; skipped: boolean }[];
+  /** Bytes sent in this run (parts already on the registry are not sent again). */
+  bytesSent: number;
+  resumed: boolean;
+}
+
+interface PartTask {
+  file: LocalFile;
+  upload: UploadDto;
+  number: number;
+}
+
+/** `$XDG_CACHE_HOME/wharf/pushes`: which draft an interrupted push was filling, to resume it. */
+function stateFile(url: string, options: PushOptions, files: LocalFile[]): string {
+  const env = options.env ?? process.env;
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || homedir(), '.cache');
+  const identity = createHash('sha256')
+    .update(JSON.stringify([url, options.project, options.model, files.map((file) => [file.path, file.size, file.sha256])]))
+    .digest('hex');
+  return path.join(base, 'wharf', 'pushes', `${identity}.json`);
+}
+
+async function readState(file: string): Promise<{ version: number } | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as { version: number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Pushes a file or a directory as a new version: hash locally, open one upload session per
+ * file (files the project already holds are attached without sending a byte), send the
+ * missing parts in parallel, complete, commit, tag. Interrupted, it leaves the draft and its
+ * received parts on the registry and its own note of the draft; run again with the same
+ * files, it sends only what the registry does not have yet.
+ */
+export async function push(client: WharfClient, options: PushOptions): Promise<PushResult> {
+  const listed = await listLocalFiles(options.source);
+  const totalBytes = await sizes(listed);
+  const hashing = new Progress('hashing ', totalBytes, options.progress);
+  const files: LocalFile[] = [];
+  for (const entry of listed) {
+    files.push({ ...entry, ...(await hashFile(entry.absolute, (bytes) => hashing.add(bytes))) });
+  }
+  hashing.finish();
+
+  const state = stateFile(client.http.url, options, files);
+  const { version, resumed, committed: alreadyCommitted } = await draftVersion(client, options, await readState(state));
+  await mkdir(path.dirname(state), { recursive: true });
+  await writeFile(state, JSON.stringify({ version }));
+
+  const uploads = new Map<string, UploadDto>();
+  const tasks: PartTask[] = [];
+  for (const file of alreadyCommitted ? [] : files) {
+    let upload = await client.createUpload(options.project, options.model, version, { path: file.path, size: file.size, sha256: file.sha256 });
+    if (upload.state === 'open') upload = await client.getUpload(upload.id);
+    uploads.set(file.path, upload);
+    if (upload.state !== 'open') continue;
+    const received = new Set(upload.parts.filter((part) => part.size === partLength(upload, part.number)).map((part) => part.number));
+    for (let number = 1; number <= upload.partCount; number++) {
+      if (!received.has(number)) tasks.push({ file, upload, number });
+    }
+  }
+
+  const toSend = tasks.reduce((sum, task) => sum + partLength(task.upload, task.number), 0);
+  const sending = new Progress('uploading', toSend, options.progress);
+  let bytesSent = 0;
+  await runPool(tasks, options.concurrency, async (task) => {
+    await assertUnchanged(task.file);
+    const body = await readPart(task.file, task.upload, task.number);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    await client.putPart(task.upload.id, task.number, body, sha256);
+    bytesSent += body.length;
+    sending.add(body.length);
+  });
+  sending.finish();
+
+  for (const file of alreadyCommitted ? [] : files) {
+    const upload = uploads.get(file.path)!;
+    if (upload.state === 'complete') continue;
+    await assertUnchanged(file);
+    try {
+      await client.completeUpload(upload.id);
+    } catch (error) {
+      if (error instanceof WharfApiError && error.code === 'file_digest_mismatch') {
+        throw new CliError(`${file.absolute} changed while it was being pushed; nothing was committed. Push again once it is stable.`, EXIT.integrity);
+      }
+      throw error;
+    }
+  }
+
+  const committed = await client.commitVersion(options.project, options.model, version);
+  if (options.tag) await client.moveTag(options.project, options.model, options.tag, { version, reason: `wharf push` });
+  await rm(state, { force: true });
+  return {
+    project: options.project,
+    model: options.model,
+    version,
+    manifestDigest: committed.manifestDigest,
+    tag: options.tag ?? null,
+    files: files.map((file) => ({ path: file.path, size: file.size, sha256: file.sha256, skipped: uploads.get(file.path)?.deduplicated ?? true })),
+    bytesSent,
+    resumed,
+  };
+}
+
+async function sizes(files: { absolute: string }[]): Promise<number> {
+  let total = 0;
+  for (const file of files) {
+    const handle = await open(file.absolute, 'r');
+    try {
+      total += (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+  }
+  return total;
+}
+
+/** The draft an interrupted push of the same files left, if it is still a draft; else a new one. */
+async function draftVersion(
+  client: WharfClient,
+  options: PushOptions,
+  state: { version: number } | null,
+): Promise<{ version: number; resumed: boolean; committed: boolean }> {
+  if (state) {
+    const previous = await client.getVersion(options.project, options.model, state.version).catch((error: unknown) => {
+      if (error instanceof WharfApiError && error.status === 404) return null;
+      throw error;
+    });
+    // A ready one was committed by a run that stopped before forgetting it: only the tag is left to do.
+    if (previous?.state === 'draft' || previous?.state === 'ready') return { version: previous.number, resumed: true, committed: previous.state === 'ready' };
+  }
+  const created = await client.createVersion(options.project, options.model, { description: options.description, metadata: options.metadata });
+  return { version: created.number, resumed: false, committed: false };
+}
+
+function partLength(upload: UploadDto, number: number): number {
+  return Math.min(upload.partSize, upload.size - (number - 1) * upload.partSize);
+}
+
+async function readPart(file: LocalFile, upload: UploadDto, number: number): Promise<Buffer> {
+  const length = partLength(upload, number);
+  const buffer = Buffer.allocUnsafe(length);
+  const handle = await open(file.absolute, 'r');
+  try {
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, (number - 1) * upload.partSize + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    if (read !== length) {
+      throw new CliError(`${file.absolute} changed while it was being pushed; nothing was committed. Push again once it is stable.`, EXIT.integrity);
+    }
+  } finally {
+    await handle.close();
+  }
+  return buffer;
+}
+
+/** Runs `work` over `items` with at most `concurrency` at once; the first failure stops the rest. */
+export async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  let failure: unknown;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
+      for (let item = queue.shift(); item !== undefined && failure === undefined; item = queue.shift()) {
+        try {
+          await work(item);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    }),
+  );
+  if (failure !== undefined) throw failure;
+}

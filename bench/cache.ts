@@ -47,7 +47,8 @@ async function timeToReady(agent: AgentProcess, route: string): Promise<number> 
 
 async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'wharf-bench-cache-'));
-  const registry = await startRegistryProcess({ DATA_DIR: path.join(work, 'registry') });
+  // BENCH_DATABASE_URL: an empty Postgres database for the registry; unset: embedded PGlite.
+  const registry = await startRegistryProcess({ DATA_DIR: path.join(work, 'registry'), ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}) });
   const agents: AgentProcess[] = [];
   try {
     console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work)`);
@@ -95,21 +96,35 @@ async function main(): Promise<void> {
     if (!PHASES.includes('3')) return;
     const four = await Promise.all(
       [1, 2, 3, 4].map((i) =>
-        startAgent({ NODE_NAME: `warm-${i}`, NODE_LABELS: 'bench=yes', REGISTRY_URL: registry.url, WHARF_TOKEN: token, CACHE_DIR: path.join(work, `four-${i}`), ...TUNING, CACHE_BUDGET: '100Gi', HEARTBEAT_INTERVAL: '100ms' }),
+        startAgent({ NODE_NAME: `warm-${i}`, NODE_LABELS: 'bench=yes', REGISTRY_URL: registry.url, WHARF_TOKEN: token, CACHE_DIR: path.join(work, `four-${i}`), ...TUNING, CACHE_BUDGET: '100Gi', HEARTBEAT_INTERVAL: '1s' }),
       ),
     );
     agents.push(...four);
     started = Date.now();
+    if (process.env.BENCH_VERBOSE) console.log(`warm-up created at ${new Date().toISOString()}`);
     await api(registry.url, 'POST', '/api/v1/projects/bench/warmups', { model: 'llm', ref: `@${version}`, selector: { matchLabels: { bench: 'yes' } } });
     await eventually(
-      async () => (await api(registry.url, 'GET', `/api/v1/projects/bench/models/llm/versions/${version}/locations`)).items.length === 4,
+      async () => {
+        try {
+          const items = (await api(registry.url, 'GET', `/api/v1/projects/bench/models/llm/versions/${version}/locations`)).items as { node: string }[];
+          if (process.env.BENCH_VERBOSE) console.log(`${new Date().toISOString()} locations: ${items.map((item) => item.node).join(' ')}`);
+          // The phase-1 node still counts as ready until NODE_READY_TIMEOUT_SECONDS: look for the four.
+          return four.every((agent) => items.some((item) => item.node === agent.name));
+        } catch (error) {
+          if (process.env.BENCH_VERBOSE) console.log(`${new Date().toISOString()} ${(error as Error).message.slice(0, 200)}`);
+          throw error;
+        }
+      },
       'four agents to hold the version',
       1_800_000,
-      50,
+      250,
     );
     const fourMs = Date.now() - started;
     console.log('\n3. four agents warming at once (warm-up → all four ready, as the registry sees it)');
     console.log(`   ${fourMs} ms, aggregate ${mibps(4 * SIZE, fourMs).toFixed(0)} MiB/s (${mibps(SIZE, fourMs).toFixed(0)} MiB/s per agent)`);
+    const pulls = await Promise.all(four.map(async (agent) => `${agent.name}: pull ${(await agent.metric('wharf_agent_pull_duration_seconds_sum')).toFixed(2)} s, ${await agent.metric('wharf_agent_heartbeat_failures_total')} failed heartbeats`));
+    console.log(`   ${pulls.join('; ')}`);
+    if (process.env.BENCH_VERBOSE) for (const agent of four) console.log(agent.output.filter((line) => /"msg":"(pulling|ready|heartbeat failed; backing off)"/.test(line)).join('\n'));
     console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     await Promise.all(agents.map((agent) => agent.kill()));

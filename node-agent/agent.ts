@@ -152,7 +152,9 @@ export class Agent {
         ...this.leases.heldKeys().map((key) => ({ ...parseVersionKey(key), reason: 'lease' as const })),
       ],
     };
-    this.apply(await this.client.heartbeat(this.config.NODE_NAME, body));
+    // A heartbeat that hangs must not stall the loop: it fails and the next one is sent.
+    const timeout = Math.min(30_000, Math.max(5_000, 3 * this.config.HEARTBEAT_INTERVAL));
+    this.apply(await this.client.heartbeat(this.config.NODE_NAME, body, AbortSignal.timeout(timeout)));
   }
 
   private apply(reply: HeartbeatReplyDto): void {

@@ -6,7 +6,10 @@
  *   2. time to ready on a warm node (version on disk) vs the cold pull (target: ≤ 1 %);
  *   3. four agents warming the version at once (aggregate throughput).
  * Loopback only; everything it writes lives in one temporary directory, removed at the end.
- * BENCH_SIZE (bytes, default 1 GiB) makes a quicker run.
+ * BENCH_SIZE (bytes, default 1 GiB) makes a quicker run; BENCH_CHUNK_SIZE / BENCH_FILE_CONCURRENCY
+ * tune the agents (16Mi / 4); BENCH_PHASES=1,2 skips the four agents; BENCH_DATABASE_URL runs the
+ * registry on an (empty) Postgres database instead of embedded PGlite; BENCH_VERBOSE=1 prints
+ * the agents' pull log lines.
  */
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';

@@ -9,6 +9,7 @@ import { EventsModule } from './events/events.module';
 import { HealthController } from './health/health.controller';
 import { InvalidationModule } from './invalidation/invalidation.module';
 import { ModelsModule } from './models/models.module';
+import { NodesModule } from './nodes/nodes.module';
 import { METRICS, Metrics } from './observability/metrics';
 import { ProjectsModule } from './projects/projects.module';
 import { ReferencesModule } from './references/references.module';
@@ -19,6 +20,7 @@ import { StorageModule } from './storage/storage.module';
 import { FilesModule } from './files/files.module';
 import { UploadsModule } from './uploads/uploads.module';
 import { GcModule } from './gc/gc.module';
+import { WarmupsModule } from './warmups/warmups.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
 @Global()
@@ -58,6 +60,8 @@ export class AppModule {
         FilesModule,
         UploadsModule,
         GcModule,
+        WarmupsModule,
+        NodesModule,
       ],
       controllers: [HealthController],
     };

@@ -14,6 +14,7 @@ export type AccessRule =
   | { kind: 'public' }
   | { kind: 'authenticated' }
   | { kind: 'platform-admin' }
+  | { kind: 'node-agent' }
   | { kind: 'project'; role: Role }
   | { kind: 'upload'; role: Role };
 
@@ -32,6 +33,18 @@ export const Authenticated = () =>
 export const PlatformAdmin = () =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'platform-admin' } satisfies AccessRule),
+    ApiBearerAuth(),
+    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden'),
+  );
+
+/**
+ * A node agent's token (a principal of kind `node-agent`, made by a platform admin) or an
+ * unrestricted platform admin token. Project-scoped tokens never qualify: an agent serves
+ * every project on its node.
+ */
+export const NodeAgent = () =>
+  applyDecorators(
+    SetMetadata(ACCESS_METADATA, { kind: 'node-agent' } satisfies AccessRule),
     ApiBearerAuth(),
     ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden'),
   );

@@ -42,6 +42,13 @@ export class AccessGuard implements CanActivate {
         throw new WharfError('forbidden', 'This action needs a platform admin token without project scope or role ceiling');
       }
     }
+    if (rule.kind === 'node-agent') {
+      const admin = auth.platformAdmin && !auth.tokenProjectId && (!auth.roleCeiling || auth.roleCeiling === 'admin');
+      const agent = auth.principalKind === 'node-agent' && !auth.tokenProjectId;
+      if (!admin && !agent) {
+        throw new WharfError('forbidden', 'This action needs a node-agent token (or a platform admin token) without project scope');
+      }
+    }
     if (rule.kind === 'project' || rule.kind === 'upload') {
       let projectName: string;
       if (rule.kind === 'project') {

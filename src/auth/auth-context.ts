@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { PrincipalKind } from './principal.entity';
 import { Role } from './roles';
 
 /** Who is calling, established by the access guard from the bearer token. */
@@ -6,6 +7,8 @@ export interface AuthContext {
   principalId: string;
   principalName: string;
   platformAdmin: boolean;
+  /** `node-agent` principals may call node routes and read (never write) every project. */
+  principalKind: PrincipalKind;
   tokenId: string;
   /** The project the token is limited to, if any. */
   tokenProjectId: string | null;

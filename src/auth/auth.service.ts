@@ -5,6 +5,7 @@ import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { StampedCache } from '../invalidation/stamped-cache';
 import { AuthContext, ProjectContext } from './auth-context';
+import type { PrincipalKind } from './principal.entity';
 import { lowerRole, Role } from './roles';
 import { digestsEqual, hashTokenSecret } from './token-secret';
 
@@ -19,6 +20,7 @@ interface TokenRow {
   principal_id: string;
   principal_name: string;
   platform_admin: boolean;
+  principal_kind: PrincipalKind;
 }
 
 /** Only the first use in a minute is written, so authentication is not a write per request. */
@@ -77,7 +79,7 @@ export class AuthService {
       `SELECT t.id AS token_id, t.secret_sha256, t.project_id, t.role_ceiling, t.expires_at,
               (t.expires_at IS NOT NULL AND t.expires_at <= now()) AS expired,
               (t.revoked_at IS NOT NULL) AS revoked,
-              p.id AS principal_id, p.name AS principal_name, p.platform_admin
+              p.id AS principal_id, p.name AS principal_name, p.platform_admin, p.kind AS principal_kind
          FROM api_tokens t JOIN principals p ON p.id = t.principal_id
         WHERE t.secret_sha256 = $1`,
       [digest],
@@ -95,6 +97,7 @@ export class AuthService {
       principalId: row.principal_id,
       principalName: row.principal_name,
       platformAdmin: row.platform_admin,
+      principalKind: row.principal_kind,
       tokenId: row.token_id,
       tokenProjectId: row.project_id,
       roleCeiling: row.role_ceiling,
@@ -134,7 +137,10 @@ export class AuthService {
     const project = rows[0];
     if (!project) return null;
     if (auth.tokenProjectId && auth.tokenProjectId !== project.id) return null;
-    const role: Role | null = auth.platformAdmin ? 'admin' : project.role;
+    // A node agent pulls whatever its node is assigned, from any project, so it reads every
+    // project; it never gets more than viewer from that (a membership can still grant more).
+    const nodeAgentRole: Role | null = auth.principalKind === 'node-agent' ? 'viewer' : null;
+    const role: Role | null = auth.platformAdmin ? 'admin' : (project.role ?? nodeAgentRole);
     if (!role) return null;
     return { id: project.id, name: project.name, role: lowerRole(role, auth.roleCeiling) };
   }

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type PrincipalKind = 'user' | 'service';
+/** `node-agent` principals report for nodes and read every project's versions (see access.guard). */
+export type PrincipalKind = 'user' | 'service' | 'node-agent';
 
 @Entity('principals')
 export class Principal {

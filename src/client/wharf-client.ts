@@ -3,6 +3,8 @@ import type { Page } from '../common/pagination/cursor';
 import type { CreateModelDto, ModelDto, UpdateModelDto } from '../models/dto/model.dto';
 import type { CreateProjectDto, MemberDto, ProjectDto, UpdateProjectDto } from '../projects/dto/project.dto';
 import type { CreateVersionDto, UpdateVersionDto, VersionDto } from '../versions/dto/version.dto';
+import type { HeartbeatDto, HeartbeatReplyDto, LocationListDto, NodeDto, NodeListDto } from '../nodes/dto/node.dto';
+import type { CreateWarmupDto, WarmupDto, WarmupListDto } from '../warmups/dto/warmup.dto';
 import type { Role } from '../auth/roles';
 import type { AuditPageDto } from '../audit/dto/audit.dto';
 import type { EndpointDto, EndpointPageDto, PutEndpointDto, RouteDecisionDto } from '../endpoints/dto/endpoint.dto';
@@ -340,5 +342,32 @@ export class WharfClient {
       contentRange: response.headers.get('content-range'),
       body: response.body ?? new ReadableStream({ start: (controller) => controller.close() }),
     };
+  }
+
+  // Nodes, warm-ups, locations
+  /** A node agent's heartbeat; the caller runs its own backoff loop. */
+  heartbeat(node: string, body: HeartbeatDto, signal?: AbortSignal): Promise<HeartbeatReplyDto> {
+    return this.http.json('PUT', `/api/v1/nodes/${segment(node)}`, { body, signal });
+  }
+  listNodes(options: { label?: string[]; ready?: boolean } = {}): Promise<NodeListDto> {
+    return this.http.json('GET', '/api/v1/nodes', { query: { label: options.label, ready: options.ready === undefined ? undefined : String(options.ready) } });
+  }
+  getNode(node: string): Promise<NodeDto> {
+    return this.http.json('GET', `/api/v1/nodes/${segment(node)}`);
+  }
+  createWarmup(project: string, body: CreateWarmupDto): Promise<WarmupDto> {
+    return this.http.json('POST', `/api/v1/projects/${segment(project)}/warmups`, { body });
+  }
+  listWarmups(project: string): Promise<WarmupListDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/warmups`);
+  }
+  getWarmup(project: string, id: string): Promise<WarmupDto> {
+    return this.http.json('GET', `/api/v1/projects/${segment(project)}/warmups/${segment(id)}`);
+  }
+  deleteWarmup(project: string, id: string): Promise<void> {
+    return this.http.json('DELETE', `/api/v1/projects/${segment(project)}/warmups/${segment(id)}`);
+  }
+  locations(project: string, model: string, version: number): Promise<LocationListDto> {
+    return this.http.json('GET', `${this.versionPath(project, model, version)}/locations`);
   }
 }

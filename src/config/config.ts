@@ -53,6 +53,8 @@ export const configSchema = z.object({
   S3_SECRET_KEY: z.string().min(1).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_PRESIGNED_DOWNLOADS: booleanString.default('false'),
+  /** A node whose agent has not reported for this long is not ready and drops out of locations. */
+  NODE_READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Entries of each in-process hot-path cache (resolve, route, tokens). 0 turns caching off. */
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Backstop only: entries are invalidated across replicas by LISTEN/NOTIFY as they change. */

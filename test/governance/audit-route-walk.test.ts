@@ -68,6 +68,8 @@ const upload = (project: string, withPart: boolean) => async (http: Http) => {
   return { id: created.body.id as string };
 };
 
+const heartbeat = { labels: {}, capacityBytes: 1, budgetBytes: 1, usedBytes: 0, entries: [], demands: [] };
+
 /**
  * One successful request per mutating route. A route without a recipe fails the test, so a
  * new mutating route cannot ship without showing its audit record.
@@ -221,6 +223,30 @@ const RECIPES: Record<string, Recipe> = {
       return { id: created.body.id };
     },
     request: (http, ids) => http.delete(`/api/v1/projects/walk-unsubscribe/subscriptions/${ids.id}`).set(admin),
+    status: 204,
+  },
+  'POST /api/v1/projects/:project/warmups': {
+    prepare: ready('walk-warmup'),
+    request: (http) => http.post('/api/v1/projects/walk-warmup/warmups').set(admin).send({ model: 'm', ref: '@1', selector: { matchLabels: {} } }),
+    status: 201,
+  },
+  'DELETE /api/v1/projects/:project/warmups/:id': {
+    prepare: async (http) => {
+      await ready('walk-unwarm')(http);
+      const created = await http.post('/api/v1/projects/walk-unwarm/warmups').set(admin).send({ model: 'm', ref: '@1', selector: { matchLabels: {} } }).expect(201);
+      return { id: created.body.id as string };
+    },
+    request: (http, ids) => http.delete(`/api/v1/projects/walk-unwarm/warmups/${ids.id}`).set(admin),
+    status: 204,
+  },
+  // A node's first heartbeat registers it (node.register); routine heartbeats are telemetry.
+  'PUT /api/v1/nodes/:node': {
+    request: (http) => http.put('/api/v1/nodes/walk-node').set(admin).send(heartbeat),
+    status: 200,
+  },
+  'DELETE /api/v1/nodes/:node': {
+    prepare: async (http) => (await http.put('/api/v1/nodes/walk-gone').set(admin).send(heartbeat).expect(200), {}),
+    request: (http) => http.delete('/api/v1/nodes/walk-gone').set(admin),
     status: 204,
   },
 };

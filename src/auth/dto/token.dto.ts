@@ -17,10 +17,14 @@ export class CreateTokenDto {
   @IsString()
   principal?: string;
 
-  @ApiPropertyOptional({ enum: ['user', 'service'], description: 'Kind of a principal created by this call', default: 'user' })
+  @ApiPropertyOptional({
+    enum: ['user', 'service', 'node-agent'],
+    description: 'Kind of a principal created by this call; `node-agent` principals may report nodes and read every project',
+    default: 'user',
+  })
   @IsOptional()
-  @IsIn(['user', 'service'])
-  principalKind?: 'user' | 'service';
+  @IsIn(['user', 'service', 'node-agent'])
+  principalKind?: 'user' | 'service' | 'node-agent';
 
   @ApiPropertyOptional({ description: 'Limit the token to one project', example: 'vision' })
   @IsOptional()

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   token_not_found: { status: 404, title: 'Token not found' },
   model_not_found: { status: 404, title: 'Model not found' },
   version_not_found: { status: 404, title: 'Version not found' },
+  node_not_found: { status: 404, title: 'Node not found' },
+  warmup_not_found: { status: 404, title: 'Warm-up not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   project_exists: { status: 409, title: 'A project with this name already exists' },
   model_exists: { status: 409, title: 'A model with this name already exists' },

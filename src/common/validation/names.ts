@@ -22,11 +22,15 @@ const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const MAX_LABELS = 64;
 
+/** Node names are Kubernetes node names: RFC 1123 DNS subdomains. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const NODE_NAME_MAX = 253;
+
 /** Tags follow Docker tags: letters, digits, "_", "." and "-", not starting with "." or "-". */
 const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const TAG_NAME_MAX = 128;
 
-export type NameKind = 'project' | 'model' | 'principal' | 'tag' | 'endpoint';
+export type NameKind = 'project' | 'model' | 'principal' | 'tag' | 'endpoint' | 'node';
 
 const RULES: Record<NameKind, { pattern: RegExp; max: number; rule: string }> = {
   project: {
@@ -53,6 +57,11 @@ const RULES: Record<NameKind, { pattern: RegExp; max: number; rule: string }> = 
     pattern: PRINCIPAL_NAME,
     max: PRINCIPAL_NAME_MAX,
     rule: 'lowercase letters and digits, separated by single ".", "_", "@" or "-"',
+  },
+  node: {
+    pattern: DNS_SUBDOMAIN,
+    max: NODE_NAME_MAX,
+    rule: 'lowercase letters, digits, "-" and "." (a DNS-1123 subdomain, as Kubernetes node names are)',
   },
 };
 

@@ -1,0 +1,15 @@
+import type { AgentConfig } from './config';
+
+/**
+ * The node's labels: from the Node object when running in a cluster (KUBERNETES_SERVICE_HOST
+ * set, in-cluster service account credentials), from NODE_LABELS otherwise.
+ */
+export async function readNodeLabels(config: AgentConfig): Promise<Record<string, string>> {
+  if (!config.KUBERNETES_SERVICE_HOST) return config.NODE_LABELS;
+  const k8s = await import('@kubernetes/client-node');
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromCluster();
+  const api = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const node = await api.readNode({ name: config.NODE_NAME });
+  return { ...config.NODE_LABELS, ...(node.metadata?.labels ?? {}) };
+}

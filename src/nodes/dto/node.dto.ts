@@ -1,0 +1,185 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { IsLabels } from '../../common/validation/labels';
+import type { EntryState } from '../assignments';
+
+export const ENTRY_STATES: readonly EntryState[] = ['pending', 'pulling', 'ready', 'evicting', 'failed'];
+/** Large enough for any real node cache, small enough to keep one heartbeat cheap. */
+export const MAX_ENTRIES = 10_000;
+export const MAX_DEMANDS = 1_000;
+const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+
+export class VersionRefDto {
+  @ApiProperty({ example: 'vision' })
+  @IsString()
+  @MaxLength(63)
+  project!: string;
+
+  @ApiProperty({ example: 'resnet50' })
+  @IsString()
+  @MaxLength(128)
+  model!: string;
+
+  @ApiProperty({ example: 3 })
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  version!: number;
+}
+
+export class CacheEntryDto extends VersionRefDto {
+  @ApiProperty({ enum: ENTRY_STATES })
+  @IsIn(ENTRY_STATES)
+  state!: EntryState;
+
+  @ApiProperty({ description: 'Bytes on disk so far' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_BYTES)
+  bytesDone!: number;
+
+  @ApiProperty({ description: 'Bytes of the whole version' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_BYTES)
+  bytesTotal!: number;
+}
+
+export class DemandDto extends VersionRefDto {
+  @ApiProperty({ enum: ['request', 'lease'], description: 'A pod asked for it (request) or holds it (lease)' })
+  @IsIn(['request', 'lease'])
+  reason!: 'request' | 'lease';
+}
+
+export class HeartbeatDto {
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { gpu: 'a100' } })
+  @IsLabels()
+  labels!: Record<string, string>;
+
+  @ApiProperty({ description: 'Size of the filesystem holding the cache' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_BYTES)
+  capacityBytes!: number;
+
+  @ApiProperty({ description: 'Bytes the agent may use' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_BYTES)
+  budgetBytes!: number;
+
+  @ApiProperty({ description: 'Bytes the cache uses now' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_BYTES)
+  usedBytes!: number;
+
+  @ApiPropertyOptional({ example: '0.1.0' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  agentVersion?: string;
+
+  @ApiProperty({ type: [CacheEntryDto], description: `What the node holds (at most ${MAX_ENTRIES})` })
+  @IsArray()
+  @ArrayMaxSize(MAX_ENTRIES)
+  @ValidateNested({ each: true })
+  @Type(() => CacheEntryDto)
+  entries!: CacheEntryDto[];
+
+  @ApiProperty({ type: [DemandDto], description: `Versions pods on the node asked for or hold (at most ${MAX_DEMANDS})` })
+  @IsArray()
+  @ArrayMaxSize(MAX_DEMANDS)
+  @ValidateNested({ each: true })
+  @Type(() => DemandDto)
+  demands!: DemandDto[];
+}
+
+export class AssignmentDto {
+  @ApiProperty() project!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty() version!: number;
+  @ApiProperty({ example: `sha256:${'0'.repeat(64)}`, description: 'Verify the fetched file list against this' })
+  manifestDigest!: string;
+  @ApiProperty({ type: [String], example: ['warmup:7d0c…', 'lease'] })
+  reasons!: string[];
+  @ApiProperty({ description: 'Where to fetch the file list (GET, with the agent token)' })
+  manifestUrl!: string;
+}
+
+export class RejectedDemandDto extends VersionRefDto {
+  @ApiProperty({ example: 'version_not_found' })
+  code!: string;
+  @ApiProperty()
+  detail!: string;
+}
+
+export class HeartbeatReplyDto {
+  @ApiProperty() node!: string;
+  @ApiProperty({ type: [AssignmentDto] }) assignments!: AssignmentDto[];
+  @ApiProperty({ type: [RejectedDemandDto], description: 'Demands the registry cannot serve (unknown or unready versions)' })
+  rejected!: RejectedDemandDto[];
+  @ApiProperty({ description: 'Heartbeats further apart than this make the node not ready' })
+  readyTimeoutSeconds!: number;
+}
+
+export class NodeEntryDto extends CacheEntryDto {
+  @ApiProperty() updatedAt!: string;
+}
+
+export class NodeDto {
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'Whether the agent reported within NODE_READY_TIMEOUT_SECONDS' }) ready!: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) labels!: Record<string, string>;
+  @ApiProperty() capacityBytes!: number;
+  @ApiProperty() budgetBytes!: number;
+  @ApiProperty() usedBytes!: number;
+  @ApiProperty() agentVersion!: string;
+  @ApiProperty({ description: 'The principal whose token reported last' }) reportedBy!: string;
+  @ApiProperty() firstSeenAt!: string;
+  @ApiProperty() lastHeartbeatAt!: string;
+  @ApiProperty({ type: [DemandDto] }) demands!: DemandDto[];
+  @ApiPropertyOptional({ type: [NodeEntryDto], description: 'Only when showing one node' }) entries?: NodeEntryDto[];
+}
+
+export class NodeListDto {
+  @ApiProperty({ type: [NodeDto] }) items!: NodeDto[];
+}
+
+export class ListNodesQuery {
+  @ApiPropertyOptional({ description: 'Label selector `key=value[,key=value]`', type: [String] })
+  @IsOptional()
+  @IsString({ each: true })
+  label?: string | string[];
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only ready (or not ready) nodes' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  ready?: 'true' | 'false';
+}
+
+export class LocationDto {
+  @ApiProperty() node!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) labels!: Record<string, string>;
+  @ApiProperty() bytes!: number;
+  @ApiProperty() lastHeartbeatAt!: string;
+}
+
+export class LocationListDto {
+  @ApiProperty() project!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty() version!: number;
+  @ApiProperty({ type: [LocationDto], description: 'Ready nodes holding the version ready, by name' }) items!: LocationDto[];
+}

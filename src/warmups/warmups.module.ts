@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { ModelsModule } from '../models/models.module';
+import { ReferencesModule } from '../references/references.module';
+import { WarmupResolver } from './warmup-resolver';
+import { WarmupsController } from './warmups.controller';
+import { WarmupsService } from './warmups.service';
+
+@Module({ imports: [ModelsModule, ReferencesModule], controllers: [WarmupsController], providers: [WarmupsService, WarmupResolver], exports: [WarmupsService] })
+export class WarmupsModule {}

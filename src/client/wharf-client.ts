@@ -355,6 +355,10 @@ export class WharfClient {
   getNode(node: string): Promise<NodeDto> {
     return this.http.json('GET', `/api/v1/nodes/${segment(node)}`);
   }
+  /** Forgets a node (platform admins); its agent registers it again with its next heartbeat. */
+  deleteNode(node: string): Promise<void> {
+    return this.http.json('DELETE', `/api/v1/nodes/${segment(node)}`);
+  }
   createWarmup(project: string, body: CreateWarmupDto): Promise<WarmupDto> {
     return this.http.json('POST', `/api/v1/projects/${segment(project)}/warmups`, { body });
   }

@@ -84,6 +84,17 @@ describe('the typed client', () => {
     await client.deleteEndpoint('walk', 'web');
     expect(await client.rollbackTag('walk', 'm', 'prod')).toMatchObject({ version: 1, pinned: true });
 
+    const warmup = await client.createWarmup('walk', { model: 'm', ref: ':prod', selector: { matchLabels: { gpu: 'a100' } } });
+    await client.listWarmups('walk');
+    await client.getWarmup('walk', warmup.id);
+    const beat = await client.heartbeat('node-1', { labels: { gpu: 'a100' }, capacityBytes: 1e9, budgetBytes: 5e8, usedBytes: 0, entries: [], demands: [] });
+    expect(beat.assignments).toEqual([expect.objectContaining({ project: 'walk', model: 'm', version: 1 })]);
+    await client.listNodes();
+    await client.getNode('node-1');
+    await client.locations('walk', 'm', 1);
+    await client.deleteNode('node-1');
+    await client.deleteWarmup('walk', warmup.id);
+
     const subscription = await client.createSubscription('walk', { url: 'http://127.0.0.1:9/hook', events: ['model.created'] });
     await client.listSubscriptions('walk');
     await client.getSubscription('walk', subscription.id);

@@ -1,3 +1,4 @@
+import { RateLimitClass } from '../ratelimit/rate-limit.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, CurrentProject, NodeAgent, PlatformAdmin, ProjectAccess } from '../auth/access.decorator';
@@ -14,6 +15,7 @@ export class NodesController {
   @Put(':node')
   @HttpCode(200)
   @NodeAgent()
+  @RateLimitClass('agent')
   @ApiOperation({ summary: "A node agent's heartbeat: its inventory in, its assignments out" })
   @ApiOkResponse({ type: HeartbeatReplyDto })
   @ApiProblems('validation_failed', 'invalid_name')

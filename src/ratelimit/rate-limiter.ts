@@ -55,6 +55,7 @@ export class RateLimiter implements OnModuleDestroy {
       read: parsePolicy(config.RATE_LIMIT_READ),
       write: parsePolicy(config.RATE_LIMIT_WRITE),
       upload: parsePolicy(config.RATE_LIMIT_UPLOAD),
+      agent: parsePolicy(config.RATE_LIMIT_AGENT),
       public: parsePolicy(config.RATE_LIMIT_PUBLIC),
     };
     this.store = !config.RATE_LIMIT_ENABLED

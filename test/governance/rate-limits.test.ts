@@ -166,3 +166,26 @@ describe('rate limits shared by two registry processes through Redis', () => {
     await create(0, 'after-2').expect(201);
   });
 });
+
+describe('rate limits of node agents', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startTestRegistry({ RATE_LIMIT_WRITE: '2/60s', RATE_LIMIT_AGENT: '5/60s' });
+  });
+  afterAll(() => registry?.close());
+
+  it('counts heartbeats in their own class, apart from the writes of the same token', async () => {
+    const heartbeat = (node: string) =>
+      registry.http
+        .put(`/api/v1/nodes/${node}`)
+        .set(bearer(ADMIN_TOKEN))
+        .send({ labels: {}, capacityBytes: 1000, budgetBytes: 500, usedBytes: 0, entries: [], demands: [] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await heartbeat(`node-${i}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await heartbeat('node-x');
+    expect(refused.headers['ratelimit-policy']).toBe('"agent";q=5;w=60');
+    // The same token's ordinary writes have their own budget, untouched by the heartbeats.
+    await registry.http.post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'still-writing' }).expect(201);
+  });
+});

@@ -65,7 +65,7 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
       logger: new PinoNestLogger(options.logger),
       bodyParser: false,
     });
-    configureApp(app, options.logger, metrics);
+    configureApp(app, config, options.logger, metrics);
     await app.init();
     ResolveFastPath.install(app);
     return {
@@ -94,9 +94,17 @@ async function writeAdminTokenFile(dataDir: string, token: string): Promise<stri
   return file;
 }
 
-function configureApp(app: NestExpressApplication, logger: Logger, metrics: Metrics): void {
+/** TRUST_PROXY as Express wants it: a boolean, a hop count, or the list of trusted addresses. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  return value;
+}
+
+function configureApp(app: NestExpressApplication, config: WharfConfig, logger: Logger, metrics: Metrics): void {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   app.use(httpLogging(logger));
   app.use(metrics.middleware());
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });

@@ -43,6 +43,15 @@ export const configSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * Which proxies in front of the registry to believe about the client's address
+   * (X-Forwarded-For), as Express' `trust proxy`: `false`, `true`, a hop count, or addresses and
+   * subnets (`loopback`, `10.0.0.0/8`, …). Rate limits of calls without a token key on it.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9]{1,2}|[-a-zA-Z0-9.:/, ]+)$/, 'must be true, false, a hop count, or comma-separated addresses/subnets')
+    .default('false'),
   MAX_METADATA_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
   S3_ENDPOINT: httpUrl.optional(),
   S3_BUCKET: z

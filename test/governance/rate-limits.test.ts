@@ -167,6 +167,32 @@ describe('rate limits shared by two registry processes through Redis', () => {
   });
 });
 
+describe('rate limits behind a reverse proxy', () => {
+  it('keys calls without a token on X-Forwarded-For only when the proxy is trusted', async () => {
+    const statuses = async (registry: TestRegistry) => {
+      const seen: number[] = [];
+      for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
+        seen.push((await registry.http.get('/api/v1/projects').set('X-Forwarded-For', client)).status);
+      }
+      return seen;
+    };
+    const trusting = await startTestRegistry({ RATE_LIMIT_READ: '1/60s', TRUST_PROXY: 'loopback' });
+    const distrusting = await startTestRegistry({ RATE_LIMIT_READ: '1/60s' });
+    try {
+      // Trusted: three clients, three budgets of one. Not trusted: one loopback client.
+      expect(await statuses(trusting)).toEqual([401, 401, 401]);
+      expect(await statuses(distrusting)).toEqual([401, 429, 429]);
+    } finally {
+      await trusting.close();
+      await distrusting.close();
+    }
+  });
+
+  it('refuses a malformed TRUST_PROXY', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'yes please!' })).toThrow(/TRUST_PROXY="yes please!"/);
+  });
+});
+
 describe('rate limits of node agents', () => {
   let registry: TestRegistry;
   beforeAll(async () => {

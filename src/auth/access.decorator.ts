@@ -26,7 +26,7 @@ export const Authenticated = () =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'authenticated' } satisfies AccessRule),
     ApiBearerAuth(),
-    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked'),
+    ApiProblems('rate_limited', 'unauthenticated', 'token_invalid', 'token_expired', 'token_revoked'),
   );
 
 /** A token of a platform admin, not limited to a project, without a role ceiling below admin. */
@@ -34,7 +34,7 @@ export const PlatformAdmin = () =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'platform-admin' } satisfies AccessRule),
     ApiBearerAuth(),
-    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden'),
+    ApiProblems('rate_limited', 'unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden'),
   );
 
 /**
@@ -46,7 +46,7 @@ export const NodeAgent = () =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'node-agent' } satisfies AccessRule),
     ApiBearerAuth(),
-    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden'),
+    ApiProblems('rate_limited', 'unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden'),
   );
 
 /**
@@ -57,7 +57,7 @@ export const ProjectAccess = (role: Role) =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'project', role } satisfies AccessRule),
     ApiBearerAuth(),
-    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'project_not_found'),
+    ApiProblems('rate_limited', 'unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'project_not_found'),
   );
 
 /**
@@ -69,7 +69,7 @@ export const UploadAccess = (role: Role) =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'upload', role } satisfies AccessRule),
     ApiBearerAuth(),
-    ApiProblems('unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'upload_not_found'),
+    ApiProblems('rate_limited', 'unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'upload_not_found'),
   );
 
 export const CurrentAuth = createParamDecorator((_: unknown, context: ExecutionContext): AuthContext => {

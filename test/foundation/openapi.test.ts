@@ -48,7 +48,12 @@ describe('the OpenAPI document', () => {
       .filter(({ route }) => route.access?.kind !== 'public')
       .filter(({ operation }) => {
         const unauthorized = operation.responses['401'];
-        return !unauthorized?.content?.['application/problem+json'] || !unauthorized.description.includes('unauthenticated');
+        const limited = operation.responses['429'];
+        return (
+          !unauthorized?.content?.['application/problem+json'] ||
+          !unauthorized.description.includes('unauthenticated') ||
+          !limited?.description.includes('rate_limited')
+        );
       })
       .map(({ name }) => name);
     expect(undocumented).toEqual([]);

@@ -118,8 +118,13 @@ describe('wharf push and pull, end to end through the CLI', () => {
     expect(refused.stderr).toMatch(/pinned.*\[tag_pinned\]/);
     await json(['unpin', 'vision/resnet:prod']);
     await json(['tag', 'vision/resnet@2', 'prod']);
+    expect(await json(['pin', 'vision/resnet:prod', '--reason', 'freeze'])).toMatchObject({ version: 2, pinned: true });
+    expect((await runCli(['tag', 'vision/resnet@1', 'prod'], env)).code).toBe(5);
+    await json(['unpin', 'vision/resnet:prod']);
     const history = await json(['history', 'vision/resnet:prod']);
     expect(history.map((entry: { action: string; to: number }) => [entry.action, entry.to])).toEqual([
+      ['unpin', 2],
+      ['pin', 2],
       ['move', 2],
       ['unpin', 1],
       ['rollback', 1],

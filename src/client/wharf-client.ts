@@ -21,48 +21,15 @@ import type { PutQuotaDto, QuotaDto } from '../projects/dto/quota.dto';
 import type { ResolvedVersionDto } from '../references/dto/resolve.dto';
 import type { TagDto, TagHistoryPageDto, TagTargetDto } from '../tags/dto/tag.dto';
 import type { UploadDto, UploadPartDto } from '../uploads/dto/upload.dto';
+import type { Download, ListOptions, Manifest } from './client-types';
 import { HttpClient, HttpClientOptions } from './http-client';
 
-export interface ListOptions {
-  limit?: number;
-  cursor?: string;
-  sort?: string;
-  prefix?: string;
-  label?: string[];
-}
+export type { Download, ListOptions, Manifest, ManifestFile } from './client-types';
 
 const segment = encodeURIComponent;
 
 /** A file path inside a version, each segment encoded (the slashes stay). */
 const filePath = (path: string) => path.split('/').map(segment).join('/');
-
-/** One file of a version's manifest. */
-export interface ManifestFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-/** `GET …/versions/{ref}/files`: the file list of a version, sorted by path. */
-export interface Manifest {
-  project: string;
-  model: string;
-  version: number;
-  state: string;
-  manifestDigest: string | null;
-  items: ManifestFile[];
-}
-
-/** A download in progress: the response's body as a web stream and the headers that matter. */
-export interface Download {
-  status: number;
-  /** The file's sha256 (the ETag without quotes). */
-  etag: string | null;
-  contentLength: number | null;
-  /** `bytes start-end/size` of a 206. */
-  contentRange: string | null;
-  body: ReadableStream<Uint8Array>;
-}
 
 /**
  * The typed client of the registry API, shared by the CLI, the node agent, the operator and the

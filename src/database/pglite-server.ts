@@ -113,7 +113,8 @@ class SessionPinningQueue {
   /** A connection that left mid-transaction has its transaction rolled back and the session freed. */
   async clearTransactionIfNeeded(connection: number): Promise<void> {
     if (this.owner !== connection) return;
-    if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    // Sockets are closed on shutdown too, possibly after the database itself.
+    if (!this.db.closed && this.db.isInTransaction()) await this.db.exec('ROLLBACK');
     this.owner = null;
     void this.drain();
   }

@@ -1,0 +1,75 @@
+import { mkdtemp, readFile, rm, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import supertest from 'supertest';
+import { startRegistryProcess } from '../support/registry-process';
+import { eventually } from '../support/node-cache';
+import { ADMIN_TOKEN, bearer } from '../support/test-registry';
+
+/** The process ids a process started, from /proc. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const listed = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  return listed.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+async function embeddedDatabaseOf(pid: number): Promise<number> {
+  for (const child of await childrenOf(pid)) {
+    const commandLine = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes('wharf-embedded-postgres')) return child;
+  }
+  throw new Error(`process ${pid} runs no embedded database`);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the embedded database (no DATABASE_URL)', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wharf-embedded-db-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs in a process of its own that follows the registry, even one killed with SIGKILL', async () => {
+    const first = await startRegistryProcess({ DATA_DIR: dataDir });
+    const database = await embeddedDatabaseOf(first.child.pid!);
+    expect(database).not.toBe(first.child.pid);
+    expect((await readFile(path.join(dataDir, 'postgres.lock'), 'utf8')).trim()).toBe(String(database));
+    await supertest(first.url).post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'survives' }).expect(201);
+
+    await first.kill();
+    // The database closes cleanly on its own and gives the data directory up.
+    await eventually(async () => !alive(database) || Promise.reject(new Error('still running')), 'the embedded database to exit', 15_000, 50);
+    await expect(access(path.join(dataDir, 'postgres.lock'))).rejects.toThrow();
+
+    const second = await startRegistryProcess({ DATA_DIR: dataDir });
+    try {
+      const projects = await supertest(second.url).get('/api/v1/projects').set(bearer(ADMIN_TOKEN)).expect(200);
+      expect(projects.body.items.map((project: { name: string }) => project.name)).toEqual(['survives']);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
+  it('refuses a second registry on a data directory in use, naming the process that holds it', async () => {
+    const holder = await startRegistryProcess({ DATA_DIR: dataDir });
+    try {
+      const database = await embeddedDatabaseOf(holder.child.pid!);
+      const refused = await startRegistryProcess({ DATA_DIR: dataDir }, 40_000).catch((error: Error) => error);
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toContain(`in use by process ${database}`);
+      // The holder is untouched.
+      await supertest(holder.url).get('/api/v1/projects').set(bearer(ADMIN_TOKEN)).expect(200);
+    } finally {
+      await holder.stop();
+    }
+  }, 60_000);
+});

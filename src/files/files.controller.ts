@@ -7,6 +7,7 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { FileDto, FileListDto } from './dto/file.dto';
 import { Download, FilesService } from './files.service';
+import { sendExtents } from './send-extents';
 
 /** Express 5 hands a `*path` wildcard over as its decoded segments. */
 function joinPath(raw: string | string[]): string {
@@ -105,7 +106,9 @@ async function send(response: Response, download: Download): Promise<void> {
     return;
   }
   try {
-    await pipeline(download.body, response);
+    if (Array.isArray(download.body)) await sendExtents(response, download.body);
+    else await pipeline(download.body, response);
+    if (!response.writableEnded) response.end();
   } catch {
     // The client went away or the store failed midway: the status line is gone, so the
     // connection is cut and the client sees a short body it can resume with Range.

@@ -10,7 +10,7 @@ import { WharfError } from '../common/errors/wharf-error';
 import { assertFilePath } from '../common/validation/file-path';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { ModelsService } from '../models/models.service';
-import { ARTIFACT_STORE, ArtifactStore, ByteRange } from '../storage/artifact-store';
+import { ARTIFACT_STORE, ArtifactStore, ByteRange, FileExtent } from '../storage/artifact-store';
 import { blobKey } from '../storage/store-keys';
 import { parseVersionNumber } from '../versions/versions.service';
 import { ProjectStorageDto } from './dto/storage.dto';
@@ -23,7 +23,8 @@ import { findVersion, resolveVersionRef } from './version-ref';
 export interface Download {
   status: 200 | 206 | 302 | 304 | 416;
   headers: Record<string, string>;
-  body?: Readable;
+  /** The bytes: a stream, or where they lie on local disk (the fs driver). */
+  body?: Readable | FileExtent[];
 }
 
 /** At most this many files in one form upload request. */
@@ -109,7 +110,8 @@ export class FilesService {
     if (range) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${size}`;
     const status = range ? 206 : 200;
     if (request.method === 'HEAD' || length === 0) return { status, headers };
-    return { status, headers, body: await this.store.get(rows[0].storage_key, range) };
+    const extents = await this.store.localExtents?.(rows[0].storage_key, range);
+    return { status, headers, body: extents ?? (await this.store.get(rows[0].storage_key, range)) };
   }
 
   /**

@@ -27,6 +27,13 @@ export interface ByteRange {
   end: number;
 }
 
+/** Bytes `start`–`end` (inclusive) of a file on local disk. */
+export interface FileExtent {
+  file: string;
+  start: number;
+  end: number;
+}
+
 export interface PartInput {
   number: number;
   /** Where the part starts in the assembled object (number - 1) × part size. */
@@ -72,6 +79,17 @@ export interface ArtifactStore {
   abortMultipart(key: string, uploadId: string): Promise<void>;
   /** Multipart uploads still open under `prefix` (for garbage collection). */
   listMultipart(prefix: string): AsyncIterable<MultipartInfo>;
+
+  /**
+   * Where the object's bytes (or the range of them) lie on local disk, in order, for drivers
+   * that keep them there; null when it does not exist. Lets the HTTP layer send them through a
+   * few reused buffers: a stream allocates a buffer per chunk, and a gigabyte of those keeps
+   * the garbage collector busy for seconds.
+   */
+  localExtents?(key: string, range?: ByteRange): Promise<FileExtent[] | null>;
+
+  /** The file on local disk that holds this attempt of a part, for drivers that keep parts there. */
+  localPartFile?(uploadId: string, number: number, etag: string): string;
 
   /** A time-limited URL a plain HTTP client can GET, when the driver has such a thing. */
   presignedGet?(key: string, expirySeconds: number, downloadName: string): Promise<string>;

@@ -1,72 +1,38 @@
-import { Worker } from 'node:worker_threads';
+import { FileHashWorker } from '../src/common/file-hash-worker';
 
 /**
- * Hashes a file that is being written, in order, on a worker thread, so the sha256 of a large
- * file is computed while later chunks still download and never blocks the event loop that
- * receives them. `advance(n)` says the first n bytes are on disk; `finish()` answers the digest.
+ * Hashes a file that is being written, in order, on a worker thread of its own, so the sha256
+ * of a large file is computed while later chunks still download and never blocks the event
+ * loop that receives them. `advance(n)` says the first n bytes are on disk; `finish()` answers
+ * the digest.
  */
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const hash = crypto.createHash('sha256');
-const fd = fs.openSync(workerData.path, 'r');
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-let hashed = 0;
-parentPort.on('message', (message) => {
-  try {
-    while (hashed < message.upTo) {
-      const length = Math.min(buffer.length, message.upTo - hashed);
-      const read = fs.readSync(fd, buffer, 0, length, hashed);
-      if (read !== length) throw new Error('short read at ' + hashed);
-      hash.update(buffer.subarray(0, length));
-      hashed += length;
-    }
-    if (message.finish) {
-      fs.closeSync(fd);
-      parentPort.postMessage({ digest: hash.digest('hex') });
-    }
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
-  }
-});
-`;
-
 export class BackgroundHasher {
-  private readonly worker: Worker;
-  private readonly result: Promise<string>;
+  private readonly worker = new FileHashWorker();
   private sent = 0;
 
-  constructor(file: string) {
-    this.worker = new Worker(WORKER, { eval: true, workerData: { path: file } });
-    this.result = new Promise<string>((resolve, reject) => {
-      this.worker.on('message', (message: { digest?: string; error?: string }) => {
-        if (message.error) reject(new Error(`hashing ${file}: ${message.error}`));
-        else if (message.digest) resolve(message.digest);
-      });
-      this.worker.on('error', reject);
-      this.worker.on('exit', (code) => reject(new Error(`hash worker exited with ${code}`)));
-    });
-    this.result.catch(() => undefined);
-  }
+  constructor(private readonly file: string) {}
 
   /** The first `bytes` bytes of the file are final. */
   advance(bytes: number): void {
     if (bytes <= this.sent) return;
+    this.worker.update('file', { file: this.file, start: this.sent, end: bytes - 1 });
     this.sent = bytes;
-    this.worker.postMessage({ upTo: bytes });
   }
 
   async finish(size: number): Promise<string> {
-    this.worker.postMessage({ upTo: size, finish: true });
+    this.advance(size);
     try {
-      return await this.result;
+      const digest = await this.worker.digest('file').catch((error: Error) => {
+        throw new Error(`hashing ${this.file}: ${error.message}`);
+      });
+      if (digest.bytes !== size) throw new Error(`hashing ${this.file}: hashed ${digest.bytes} bytes, expected ${size}`);
+      return digest.sha256;
     } finally {
-      await this.worker.terminate();
+      await this.worker.close();
     }
   }
 
   async abort(): Promise<void> {
-    await this.worker.terminate();
+    await this.worker.close();
   }
 }

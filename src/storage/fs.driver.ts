@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import {
   ByteRange,
   checkCompletedParts,
   CompletedPart,
+  FileExtent,
   MultipartInfo,
   ObjectInfo,
   PartInput,
@@ -57,10 +58,11 @@ export class FsArtifactStore implements ArtifactStore {
     let size = 0;
     body.on('data', (chunk: Buffer) => (size += chunk.length));
     try {
-      await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      await writeDurably(temp, body);
       await mkdir(path.dirname(target), { recursive: true });
       await rm(target, { recursive: true, force: true });
       await rename(temp, target);
+      await syncDirectory(path.dirname(target));
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -69,14 +71,32 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
+    const extents = await this.localExtents(key, range);
+    if (!extents) throw new StoreNotFoundError(key);
+    return Readable.from(readExtents(extents), { objectMode: false });
+  }
+
+  async localExtents(key: string, range?: ByteRange): Promise<FileExtent[] | null> {
     const target = this.objectPath(key);
     const layout = await this.layout(target);
-    if (!layout) throw new StoreNotFoundError(key);
+    if (!layout) return null;
     const start = range?.start ?? 0;
     const end = range?.end ?? layout.size - 1;
-    if (end < start) return Readable.from([]);
-    if (!layout.segments) return createReadStream(target, { start, end });
-    return Readable.from(readSegments(target, layout.segments, start, end), { objectMode: false });
+    if (!layout.segments) return end < start ? [] : [{ file: target, start, end }];
+    const extents: FileExtent[] = [];
+    let offset = 0;
+    for (const segment of layout.segments) {
+      const segmentStart = offset;
+      const segmentEnd = offset + segment.size - 1;
+      offset += segment.size;
+      if (segmentEnd < start || segmentStart > end || segment.size === 0) continue;
+      extents.push({
+        file: path.join(target, segment.file),
+        start: Math.max(start, segmentStart) - segmentStart,
+        end: Math.min(end, segmentEnd) - segmentStart,
+      });
+    }
+    return extents;
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {
@@ -110,7 +130,9 @@ export class FsArtifactStore implements ArtifactStore {
     let size = 0;
     body.on('data', (chunk: Buffer) => (size += chunk.length));
     try {
-      await pipeline(body, createWriteStream(file, { flags: 'wx' }));
+      // Durable before it is acknowledged: Postgres will say the part is here, and a resumed
+      // upload skips it.
+      await writeDurably(file, body);
       if (size !== part.size) throw new Error(`part ${part.number} has ${size} bytes, expected ${part.size}`);
     } catch (error) {
       await rm(file, { force: true });
@@ -119,7 +141,7 @@ export class FsArtifactStore implements ArtifactStore {
     // The record names the current attempt; writing it by rename makes replacing a part atomic.
     const previous = await readJson<{ etag: string }>(record);
     const temp = path.join(dir, `${part.number}.${etag}.json`);
-    await writeFile(temp, JSON.stringify({ etag, size }));
+    await writeFile(temp, JSON.stringify({ etag, size }), { flush: true });
     await rename(temp, record);
     if (previous) await rm(path.join(dir, 'parts', `${part.number}.${previous.etag}`), { force: true });
     return { etag };
@@ -137,11 +159,18 @@ export class FsArtifactStore implements ArtifactStore {
       segments.push({ file: path.join('parts', `${part.number}.${part.etag}`), size: part.size });
     }
     const index: SegmentIndex = { size: segments.reduce((sum, segment) => sum + segment.size, 0), segments };
-    await writeFile(path.join(dir, INDEX), JSON.stringify(index));
+    await writeFile(path.join(dir, INDEX), JSON.stringify(index), { flush: true });
+    await syncDirectory(path.join(dir, 'parts'));
     const target = this.objectPath(key);
     await mkdir(path.dirname(target), { recursive: true });
     await rm(target, { recursive: true, force: true });
     await rename(dir, target);
+    // The version becomes ready on the strength of this rename: it must outlive a power cut.
+    await syncDirectory(path.dirname(target));
+  }
+
+  localPartFile(uploadId: string, number: number, etag: string): string {
+    return path.join(this.multipart, /^[0-9a-f-]{36}$/.test(uploadId) ? uploadId : 'invalid', 'parts', `${number}.${etag}`);
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {
@@ -196,19 +225,27 @@ export class FsArtifactStore implements ArtifactStore {
   }
 }
 
-async function* readSegments(dir: string, segments: Segment[], start: number, end: number): AsyncIterable<Buffer> {
-  let offset = 0;
-  for (const segment of segments) {
-    const segmentStart = offset;
-    const segmentEnd = offset + segment.size - 1;
-    offset += segment.size;
-    if (segmentEnd < start || segmentStart > end || segment.size === 0) continue;
-    const stream = createReadStream(path.join(dir, segment.file), {
-      start: Math.max(start, segmentStart) - segmentStart,
-      end: Math.min(end, segmentEnd) - segmentStart,
-      highWaterMark: 1024 * 1024,
-    });
-    for await (const chunk of stream) yield chunk as Buffer;
+async function* readExtents(extents: FileExtent[]): AsyncIterable<Buffer> {
+  for (const extent of extents) {
+    for await (const chunk of createReadStream(extent.file, { start: extent.start, end: extent.end, highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+  }
+}
+
+/**
+ * Streams `body` into a new file, flushed to disk (fsync) before the promise resolves. The
+ * caller deletes the file on failure.
+ */
+async function writeDurably(file: string, body: Readable): Promise<void> {
+  await pipeline(body, createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: 1024 * 1024 }));
+}
+
+/** Makes the names in a directory (a rename, a new file) survive a crash of the machine. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

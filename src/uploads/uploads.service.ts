@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
+import { FileDigest, FileHashWorker } from '../common/file-hash-worker';
 import { assertFilePath } from '../common/validation/file-path';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { returning } from '../database/returning';
@@ -17,6 +18,7 @@ import { parseVersionNumber } from '../versions/versions.service';
 import { CreateUploadDto, UploadDto, UploadPartDto } from './dto/upload.dto';
 import { PartRow, partDto, toDto, UPLOAD_SELECT, UploadRow } from './upload-rows';
 import { partSizeOf, planUpload } from './upload-plan';
+import { RunningDigests } from './running-digests';
 import { VerifyingStream } from './verifying-stream';
 
 export interface PartBody {
@@ -34,8 +36,10 @@ export interface PartBody {
  * malicious upload never touches an existing blob.
  */
 @Injectable()
-export class UploadsService {
+export class UploadsService implements OnModuleDestroy {
   private readonly logger = new Logger(UploadsService.name);
+  private readonly hasher = new FileHashWorker();
+  private readonly runningDigests: RunningDigests;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -44,7 +48,13 @@ export class UploadsService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
-  ) {}
+  ) {
+    this.runningDigests = new RunningDigests(store, this.hasher);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.hasher.close();
+  }
 
   async create(project: ProjectContext, actor: Actor, modelName: string, rawVersion: string, dto: CreateUploadDto): Promise<UploadDto> {
     const path = assertFilePath(dto.path);
@@ -160,7 +170,7 @@ export class UploadsService {
       if (error instanceof StoreRuleError && error.code === 'NoSuchUpload') throw new WharfError('upload_not_open', `Upload ${id} is no longer open`);
       throw error;
     }
-    return this.dataSource.transaction(async (manager) => {
+    const recorded = await this.dataSource.transaction(async (manager) => {
       const touched = await returning(
         manager,
         `UPDATE uploads SET updated_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1 AND state = 'open' RETURNING id`,
@@ -175,6 +185,8 @@ export class UploadsService {
       );
       return partDto(part);
     });
+    this.runningDigests.partStored(id, upload.store_upload_id, number, etag, expected);
+    return recorded;
   }
 
   /**
@@ -204,6 +216,8 @@ export class UploadsService {
     if (!begun) return this.get(project, id);
     const { upload, parts } = begun;
     const size = Number(upload.size);
+    // Taken before the parts are assembled: assembling moves the part files it was read from.
+    const running = await this.runningDigests.take(id, parts);
 
     try {
       await this.store.completeMultipart(
@@ -220,7 +234,7 @@ export class UploadsService {
       }
     }
 
-    const { digest, bytes } = await this.hashObject(upload.storage_key);
+    const { sha256: digest, bytes } = running ?? (await this.hashObject(upload.storage_key));
     if (bytes !== size || digest !== upload.sha256) {
       await this.fail(id, upload.storage_key, `the assembled file has ${bytes} bytes and sha256 ${digest}`);
       throw new WharfError(
@@ -271,6 +285,7 @@ export class UploadsService {
       });
       return row;
     });
+    this.runningDigests.forget(id);
     // Garbage collection retries whatever fails here.
     await this.store.abortMultipart(upload.storage_key, upload.store_upload_id).catch(() => undefined);
     await this.store.delete(upload.storage_key).catch(() => undefined);
@@ -290,14 +305,21 @@ export class UploadsService {
     await this.store.delete(storageKey).catch((error: Error) => this.logger.warn(`could not delete ${storageKey}: ${error.message}`));
   }
 
-  private async hashObject(key: string): Promise<{ digest: string; bytes: number }> {
+  /** Reads the assembled file once: on the hashing thread when it lies on local disk. */
+  private async hashObject(key: string): Promise<FileDigest> {
+    const extents = await this.store.localExtents?.(key);
+    if (extents) {
+      const id = `object:${randomUUID()}`;
+      for (const extent of extents) this.hasher.update(id, extent);
+      return this.hasher.digest(id);
+    }
     const hash = createHash('sha256');
     let bytes = 0;
     for await (const chunk of await this.store.get(key)) {
       hash.update(chunk as Buffer);
       bytes += (chunk as Buffer).length;
     }
-    return { digest: hash.digest('hex'), bytes };
+    return { sha256: hash.digest('hex'), bytes };
   }
 
   private assertDraft(state: string, number: number): void {

@@ -9,6 +9,8 @@ import { CacheStore, ReadyVersion, safeRelativePath, sha256File, VersionRef } fr
 /** Files at least this large are hashed on a worker thread while they download. */
 const BACKGROUND_HASH_BYTES = 8 * 1024 * 1024;
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Batches one range may have on their way to disk while its socket goes on reading. */
+const WRITES_IN_FLIGHT = 4;
 
 export interface PullTarget extends VersionRef {
   manifestDigest: string;
@@ -211,36 +213,57 @@ export class Puller {
         const download = await this.client.download(target.project, target.model, target.version, file.path, { start, end, signal });
         const whole = download.status === 200 && start === 0 && length === file.size;
         if (download.status !== 206 && !whole) {
-          await download.body.cancel();
+          download.body.destroy();
           throw new Error(`asked for bytes ${start}-${end} of ${file.path}, got HTTP ${download.status}`);
         }
         if (download.etag && download.etag !== file.sha256) {
-          await download.body.cancel();
+          download.body.destroy();
           throw new IntegrityError(`${file.path} is served with ETag ${download.etag}, expected ${file.sha256}`);
         }
         // Pieces arrive in tens of KiB; they are written in batches of about 1 MiB, one
-        // system call each.
-        let position = start;
+        // system call each, while the socket goes on reading: waiting for each write before
+        // reading on would stall the registry's sending half of the time.
+        let received = start;
         let batch: Uint8Array[] = [];
         let batched = 0;
-        const write = async () => {
+        const writes = new Set<Promise<void>>();
+        let failed: unknown;
+        const write = () => {
           if (!batched) return;
-          await handle.writev(batch, position);
-          position += batched;
-          this.options.onBytes?.(batched);
-          onBytes(batched);
+          const [pieces, bytes, at] = [batch, batched, received - batched];
           batch = [];
           batched = 0;
+          const done: Promise<void> = handle.writev(pieces, at).then(
+            () => {
+              writes.delete(done);
+              this.options.onBytes?.(bytes);
+              onBytes(bytes);
+            },
+            (error: unknown) => {
+              writes.delete(done);
+              failed ??= error;
+            },
+          );
+          writes.add(done);
         };
-        for await (const piece of download.body as unknown as AsyncIterable<Uint8Array>) {
-          if (position + batched + piece.length > start + length) throw new Error(`the registry sent more than bytes ${start}-${end} of ${file.path}`);
-          await this.options.rate.take(piece.length, signal);
-          batch.push(piece);
-          batched += piece.length;
-          if (batched >= WRITE_BATCH_BYTES) await write();
+        try {
+          for await (const piece of download.body as AsyncIterable<Buffer>) {
+            if (received + piece.length > start + length) throw new Error(`the registry sent more than bytes ${start}-${end} of ${file.path}`);
+            await this.options.rate.take(piece.length, signal);
+            batch.push(piece);
+            batched += piece.length;
+            received += piece.length;
+            if (batched >= WRITE_BATCH_BYTES) write();
+            if (failed) throw failed;
+            while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+          }
+          write();
+        } finally {
+          // Nothing may still be writing into the file when this attempt is over.
+          await Promise.all(writes);
         }
-        await write();
-        if (position !== start + length) throw new Error(`bytes ${start}-${end} of ${file.path} ended after ${position - start} bytes`);
+        if (failed) throw failed;
+        if (received !== start + length) throw new Error(`bytes ${start}-${end} of ${file.path} ended after ${received - start} bytes`);
         return;
       } catch (error) {
         onRestart();

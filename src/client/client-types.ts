@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** What the typed client's calls answer beyond the registry's own DTOs. */
 
 export interface ListOptions {
@@ -33,5 +35,6 @@ export interface Download {
   contentLength: number | null;
   /** `bytes start-end/size` of a 206. */
   contentRange: string | null;
-  body: ReadableStream<Uint8Array>;
+  /** The bytes, unread: consume them, or `destroy()` the stream to stop. */
+  body: Readable;
 }

@@ -300,14 +300,18 @@ export class WharfClient {
   async download(project: string, model: string, ref: number | string, path: string, options: { start?: number; end?: number; signal?: AbortSignal } = {}): Promise<Download> {
     const ranged = options.start !== undefined || options.end !== undefined;
     const headers: Record<string, string> = ranged ? { Range: `bytes=${options.start ?? 0}-${options.end ?? ''}` } : {};
-    const response = await this.http.send('GET', `${this.versionPath(project, model, ref)}/files/${filePath(path)}`, { headers, signal: options.signal });
-    const length = response.headers.get('content-length');
+    const response = await this.http.stream(`${this.versionPath(project, model, ref)}/files/${filePath(path)}`, { headers, signal: options.signal });
+    const header = (name: string) => {
+      const value = response.headers[name];
+      return typeof value === 'string' ? value : null;
+    };
+    const length = header('content-length');
     return {
       status: response.status,
-      etag: response.headers.get('etag')?.replace(/^(W\/)?"|"$/g, '') ?? null,
+      etag: header('etag')?.replace(/^(W\/)?"|"$/g, '') ?? null,
       contentLength: length === null ? null : Number(length),
-      contentRange: response.headers.get('content-range'),
-      body: response.body ?? new ReadableStream({ start: (controller) => controller.close() }),
+      contentRange: header('content-range'),
+      body: response.body,
     };
   }
 

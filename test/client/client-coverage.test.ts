@@ -60,7 +60,7 @@ describe('the typed client', () => {
     await client.commitVersion('walk', 'm', 1);
     await client.manifest('walk', 'm', 1);
     await client.statFile('walk', 'm', 1, 'w.bin');
-    await (await client.download('walk', 'm', 1, 'w.bin')).body.cancel();
+    (await client.download('walk', 'm', 1, 'w.bin')).body.destroy();
     await client.createVersion('walk', 'm', {});
     await client.deleteVersion('walk', 'm', 2);
     await client.createVersion('walk', 'm', {});

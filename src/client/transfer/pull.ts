@@ -120,9 +120,10 @@ async function fetchChunk(client: WharfClient, options: PullOptions, version: nu
     try {
       const download = await client.download(options.project, options.model, version, chunk.file.path, { start: position, end: chunk.end });
       if (download.status !== 206 && !(download.status === 200 && position === 0 && chunk.end === chunk.file.size - 1)) {
+        download.body.destroy();
         throw new WharfIntegrityError(`${chunk.file.path}: the registry answered ${download.status} to a range request`);
       }
-      for await (const piece of download.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const piece of download.body as AsyncIterable<Buffer>) {
         await chunk.handle.write(piece, 0, piece.length, position);
         position += piece.length;
         onBytes(piece.length);

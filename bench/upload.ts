@@ -10,7 +10,8 @@
  * (where the files go, default the OS temp dir). With TEST_DATABASE_URL each registry gets a
  * fresh database there; otherwise it runs embedded PGlite (whose WASM heap counts in its RSS).
  * Targets: Wharf ≥ 0.8× direct S3, fs ≥ 0.6× cp,
- * peak RSS ≤ 300 MiB.
+ * peak RSS ≤ 300 MiB. The embedded database (PGlite) runs in a process of its own; its RSS is
+ * printed on a line of its own. BENCH_S3=0 skips the S3 comparison.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -30,6 +31,8 @@ const SIZE = Number(process.env.BENCH_SIZE ?? 1024 * MIB);
 const RSS_SIZE = Number(process.env.BENCH_RSS_SIZE ?? 4096 * MIB);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const PART_SIZE = Number(process.env.BENCH_PART_SIZE ?? 16 * MIB);
+/** BENCH_S3=0 skips the S3 comparison (a quicker run of the filesystem part). */
+const WITH_S3 = process.env.BENCH_S3 !== '0';
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY + 2 });
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -92,7 +95,7 @@ function putPartFromFile(url: string, id: string, number: number, file: string, 
 }
 
 /** What a Wharf client does: draft, upload session, parts in parallel, complete, commit. */
-async function wharfUpload(url: string, file: string, size: number, sha256: string): Promise<void> {
+async function wharfUpload(url: string, file: string, size: number, sha256: string): Promise<{ parts: number; complete: number }> {
   const project = `bench-${randomUUID().slice(0, 8)}`;
   const check = (response: { status: number; json: unknown }, expected: number) => {
     if (response.status !== expected) throw new Error(`HTTP ${response.status}: ${JSON.stringify(response.json)}`);
@@ -105,6 +108,7 @@ async function wharfUpload(url: string, file: string, size: number, sha256: stri
   const upload = check(await call(url, 'POST', `${versions}/1/uploads`, { path: 'model.bin', size, sha256 }), 201);
   const partSize = upload.partSize as number;
   const queue = Array.from({ length: upload.partCount as number }, (_, index) => index + 1);
+  const partsStart = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let number = queue.shift(); number !== undefined; number = queue.shift()) {
@@ -113,9 +117,12 @@ async function wharfUpload(url: string, file: string, size: number, sha256: stri
       }
     }),
   );
+  const parts = seconds(partsStart);
+  const completeStart = process.hrtime.bigint();
   check(await call(url, 'POST', `/api/v1/uploads/${upload.id}/complete`), 200);
   const version = check(await call(url, 'POST', `${versions}/1/commit`), 200);
   if (version.state !== 'ready') throw new Error('the version is not ready');
+  return { parts, complete: seconds(completeStart) };
 }
 
 const databases: TestDatabase[] = [];
@@ -134,13 +141,27 @@ async function registry(dataDir: string, env: Record<string, string> = {}): Prom
   }, 30_000, { compiled: true });
 }
 
-async function rssOf(child: RegistryProcess, field: 'VmHWM' | 'VmRSS'): Promise<number> {
-  const status = await readFile(`/proc/${child.child.pid}/status`, 'utf8');
+async function rssOfPid(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
 }
 
+async function rssOf(child: RegistryProcess, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  return rssOfPid(child.child.pid!, field);
+}
+
+/** The embedded database's own process (a child of the registry), when there is one. */
+async function embeddedDatabasePid(registry: RegistryProcess): Promise<number | null> {
+  const pid = registry.child.pid!;
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+  for (const child of children) {
+    if ((await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).includes('wharf-embedded-postgres')) return Number(child);
+  }
+  return null;
+}
+
 /** Polls the child's VmHWM (peak resident set) while `work` runs. */
-async function peakRss(registry: RegistryProcess, work: () => Promise<void>): Promise<number> {
+async function peakRssOf(registry: RegistryProcess, work: () => Promise<void>): Promise<number> {
   const read = () => rssOf(registry, 'VmHWM');
   let peak = await read();
   const timer = setInterval(() => void read().then((value) => (peak = Math.max(peak, value)), () => undefined), 100);
@@ -152,12 +173,39 @@ async function peakRss(registry: RegistryProcess, work: () => Promise<void>): Pr
   return Math.max(peak, await read());
 }
 
+/** The minio client's own multipart upload vs Wharf in front of the same S3 endpoint. */
+async function benchS3(target: { endpoint: string; accessKey: string; secretKey: string }, dir: string, file: string, sha256: string, registries: RegistryProcess[]) {
+  const url = new URL(target.endpoint);
+  const minio = new Minio.Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: target.accessKey, secretKey: target.secretKey, region: 'us-east-1', pathStyle: true });
+  const bucket = `bench-direct-${randomUUID().slice(0, 8)}`;
+  await minio.makeBucket(bucket, 'us-east-1');
+  let start = process.hrtime.bigint();
+  await minio.fPutObject(bucket, 'model.bin', file);
+  const direct = seconds(start);
+
+  const s3Registry = await registry(path.join(dir, 'registry-s3'), {
+    S3_ENDPOINT: target.endpoint,
+    S3_ACCESS_KEY: target.accessKey,
+    S3_SECRET_KEY: target.secretKey,
+    S3_BUCKET: `bench-wharf-${randomUUID().slice(0, 8)}`,
+  });
+  registries.push(s3Registry);
+  let wharf = 0;
+  let phases = { parts: 0, complete: 0 };
+  const peakRss = await peakRssOf(s3Registry, async () => {
+    start = process.hrtime.bigint();
+    phases = await wharfUpload(s3Registry.url, file, SIZE, sha256);
+    wharf = seconds(start);
+  });
+  return { direct, wharf, phases, peakRss };
+}
+
 async function main(): Promise<void> {
   // The registry runs compiled, as `npm start` runs it, so its memory is the product's own.
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   const dir = await mkdtemp(path.join(process.env.BENCH_DIR ?? tmpdir(), 'wharf-bench-'));
   const external = externalS3();
-  const s3 = external ? null : await startS3rver();
+  const s3 = external || !WITH_S3 ? null : await startS3rver();
   const target = external ?? s3!;
   const registries: RegistryProcess[] = [];
   const rows: string[][] = [];
@@ -170,28 +218,7 @@ async function main(): Promise<void> {
     const hashTime = seconds(start);
 
     // 1. S3: the minio client directly vs Wharf in front of the same endpoint.
-    const url = new URL(target.endpoint);
-    const minio = new Minio.Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: target.accessKey, secretKey: target.secretKey, region: 'us-east-1', pathStyle: true });
-    const bucket = `bench-direct-${randomUUID().slice(0, 8)}`;
-    await minio.makeBucket(bucket, 'us-east-1');
-    start = process.hrtime.bigint();
-    await minio.fPutObject(bucket, 'model.bin', file);
-    const direct = seconds(start);
-
-    const s3Registry = await registry(path.join(dir, 'registry-s3'), {
-      S3_ENDPOINT: target.endpoint,
-      S3_ACCESS_KEY: target.accessKey,
-      S3_SECRET_KEY: target.secretKey,
-      S3_BUCKET: `bench-wharf-${randomUUID().slice(0, 8)}`,
-    });
-    const idleRss = await rssOf(s3Registry, 'VmRSS');
-    registries.push(s3Registry);
-    let wharfS3 = 0;
-    const s3Rss = await peakRss(s3Registry, async () => {
-      start = process.hrtime.bigint();
-      await wharfUpload(s3Registry.url, file, SIZE, sha256);
-      wharfS3 = seconds(start);
-    });
+    const s3Result = WITH_S3 ? await benchS3(target, dir, file, sha256, registries) : null;
 
     // 2. Filesystem: cp on the same disk vs Wharf's fs driver on the same disk.
     start = process.hrtime.bigint();
@@ -205,23 +232,32 @@ async function main(): Promise<void> {
     await rm(path.join(dir, 'copy.bin'));
     const fsRegistry = await registry(path.join(dir, 'registry-fs'));
     registries.push(fsRegistry);
+    const idleRss = await rssOf(fsRegistry, 'VmRSS');
     let wharfFs = 0;
-    const fsRss = await peakRss(fsRegistry, async () => {
+    let fsPhases = { parts: 0, complete: 0 };
+    const fsRss = await peakRssOf(fsRegistry, async () => {
       start = process.hrtime.bigint();
-      await wharfUpload(fsRegistry.url, file, SIZE, sha256);
+      fsPhases = await wharfUpload(fsRegistry.url, file, SIZE, sha256);
       wharfFs = seconds(start);
     });
 
-    rows.push(['S3 endpoint', external ? `${target.endpoint} (external)` : 's3rver (in the bench process)']);
+    if (WITH_S3) rows.push(['S3 endpoint', external ? `${target.endpoint} (external)` : 's3rver (in the bench process)']);
     rows.push(['file', `${(SIZE / MIB).toFixed(0)} MiB; client sha256 ${hashTime.toFixed(2)} s (${rate(SIZE, hashTime)}), not counted below`]);
-    rows.push(['direct minio fPutObject', `${direct.toFixed(2)} s  ${rate(SIZE, direct)}`]);
-    rows.push(['Wharf → S3, until ready', `${wharfS3.toFixed(2)} s  ${rate(SIZE, wharfS3)}  = ${(direct / wharfS3).toFixed(2)}× direct (target ≥ 0.8)`]);
+    if (s3Result) {
+      const { direct, wharf, phases } = s3Result;
+      rows.push(['direct minio fPutObject', `${direct.toFixed(2)} s  ${rate(SIZE, direct)}`]);
+      rows.push(['Wharf → S3, until ready', `${wharf.toFixed(2)} s  ${rate(SIZE, wharf)}  = ${(direct / wharf).toFixed(2)}× direct (target ≥ 0.8)`]);
+      rows.push(['  of which', `parts ${phases.parts.toFixed(2)} s, complete + commit ${phases.complete.toFixed(2)} s`]);
+    }
     rows.push(['cp (same disk)', `${cp.toFixed(2)} s  ${rate(SIZE, cp)}`]);
     rows.push(['cp + sha256sum + sync', `${verifiedCp.toFixed(2)} s  ${rate(SIZE, verifiedCp)}`]);
     rows.push(['Wharf → fs, until ready', `${wharfFs.toFixed(2)} s  ${rate(SIZE, wharfFs)}  = ${(cp / wharfFs).toFixed(2)}× cp (target ≥ 0.6), ${(verifiedCp / wharfFs).toFixed(2)}× verified cp`]);
+    rows.push(['  of which', `parts ${fsPhases.parts.toFixed(2)} s, complete + commit ${fsPhases.complete.toFixed(2)} s`]);
     rows.push(['database', databases.length ? 'Postgres (TEST_DATABASE_URL)' : 'embedded PGlite']);
     rows.push(['registry RSS when idle', `${(idleRss / MIB).toFixed(0)} MiB`]);
-    rows.push(['registry peak RSS (S3 run)', `${(s3Rss / MIB).toFixed(0)} MiB`]);
+    const database = await embeddedDatabasePid(fsRegistry);
+    if (database) rows.push(['embedded database RSS when idle', `${((await rssOfPid(database, 'VmRSS')) / MIB).toFixed(0)} MiB (PGlite, a process of its own)`]);
+    if (s3Result) rows.push(['registry peak RSS (S3 run)', `${(s3Result.peakRss / MIB).toFixed(0)} MiB`]);
     rows.push(['registry peak RSS (fs run)', `${(fsRss / MIB).toFixed(0)} MiB`]);
 
     // 3. Peak RSS during a large upload (fs driver: no S3 server competing for the disk).
@@ -234,12 +270,14 @@ async function main(): Promise<void> {
       const rssRegistry = await registry(path.join(dir, 'registry-rss'));
       registries.push(rssRegistry);
       let time = 0;
-      const peak = await peakRss(rssRegistry, async () => {
+      const peak = await peakRssOf(rssRegistry, async () => {
         start = process.hrtime.bigint();
         await wharfUpload(rssRegistry.url, big, RSS_SIZE, bigSha);
         time = seconds(start);
       });
       rows.push([`registry peak RSS, ${RSS_SIZE / MIB} MiB upload (fs)`, `${(peak / MIB).toFixed(0)} MiB (target ≤ 300); took ${time.toFixed(1)} s, ${rate(RSS_SIZE, time)}`]);
+      const rssDatabase = await embeddedDatabasePid(rssRegistry);
+      if (rssDatabase) rows.push(['embedded database process (PGlite)', `peak RSS ${((await rssOfPid(rssDatabase, 'VmHWM')) / MIB).toFixed(0)} MiB, its own process beside the registry's`]);
     }
     const width = Math.max(...rows.map((row) => row[0].length));
     process.stdout.write(`\nbench:upload  concurrency ${CONCURRENCY}, part size ${PART_SIZE / MIB} MiB\n`);

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as Minio from 'minio';
 import { externalS3, startS3rver } from '../test/support/s3';
-import { RegistryProcess, startRegistryProcess } from '../test/support/registry-process';
+import { embeddedDatabasePid, RegistryProcess, startRegistryProcess } from '../test/support/registry-process';
 import { createTestDatabase, TestDatabase } from '../test/support/test-database';
 import { ADMIN_TOKEN } from '../test/support/test-registry';
 
@@ -148,16 +148,6 @@ async function rssOfPid(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> 
 
 async function rssOf(child: RegistryProcess, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   return rssOfPid(child.child.pid!, field);
-}
-
-/** The embedded database's own process (a child of the registry), when there is one. */
-async function embeddedDatabasePid(registry: RegistryProcess): Promise<number | null> {
-  const pid = registry.child.pid!;
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
-  for (const child of children) {
-    if ((await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).includes('wharf-embedded-postgres')) return Number(child);
-  }
-  return null;
 }
 
 /** Polls the child's VmHWM (peak resident set) while `work` runs. */

@@ -2,22 +2,14 @@ import { mkdtemp, readFile, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import supertest from 'supertest';
-import { startRegistryProcess } from '../support/registry-process';
+import { embeddedDatabasePid, RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { eventually } from '../support/node-cache';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
 
-/** The process ids a process started, from /proc. */
-async function childrenOf(pid: number): Promise<number[]> {
-  const listed = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  return listed.trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
-async function embeddedDatabaseOf(pid: number): Promise<number> {
-  for (const child of await childrenOf(pid)) {
-    const commandLine = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '');
-    if (commandLine.includes('wharf-embedded-postgres')) return child;
-  }
-  throw new Error(`process ${pid} runs no embedded database`);
+async function databaseOf(registry: RegistryProcess): Promise<number> {
+  const pid = await embeddedDatabasePid(registry);
+  if (pid === null) throw new Error(`process ${registry.child.pid} runs no embedded database`);
+  return pid;
 }
 
 const alive = (pid: number) => {
@@ -40,7 +32,7 @@ describe('the embedded database (no DATABASE_URL)', () => {
 
   it('runs in a process of its own that follows the registry, even one killed with SIGKILL', async () => {
     const first = await startRegistryProcess({ DATA_DIR: dataDir });
-    const database = await embeddedDatabaseOf(first.child.pid!);
+    const database = await databaseOf(first);
     expect(database).not.toBe(first.child.pid);
     expect((await readFile(path.join(dataDir, 'postgres.lock'), 'utf8')).trim()).toBe(String(database));
     await supertest(first.url).post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'survives' }).expect(201);
@@ -62,7 +54,7 @@ describe('the embedded database (no DATABASE_URL)', () => {
   it('refuses a second registry on a data directory in use, naming the process that holds it', async () => {
     const holder = await startRegistryProcess({ DATA_DIR: dataDir });
     try {
-      const database = await embeddedDatabaseOf(holder.child.pid!);
+      const database = await databaseOf(holder);
       const refused = await startRegistryProcess({ DATA_DIR: dataDir }, 40_000).catch((error: Error) => error);
       expect(refused).toBeInstanceOf(Error);
       expect((refused as Error).message).toContain(`in use by process ${database}`);

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ADMIN_TOKEN } from './test-registry';
@@ -71,4 +72,14 @@ export async function startRegistryProcess(
       await exited;
     },
   };
+}
+
+/** The embedded database's own process (a child of the registry when it runs one), from /proc. */
+export async function embeddedDatabasePid(registry: RegistryProcess): Promise<number | null> {
+  const pid = registry.child.pid!;
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+  for (const child of children) {
+    if ((await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).includes('wharf-embedded-postgres')) return Number(child);
+  }
+  return null;
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import supertest from 'supertest';
+import { eventually } from '../support/node-cache';
 import { startRegistryProcess } from '../support/registry-process';
 import { bearer } from '../support/test-registry';
 
@@ -21,7 +22,8 @@ describe('the registry as a process on embedded defaults', () => {
     const first = await startRegistryProcess({ DATA_DIR: dataDir, WHARF_ADMIN_TOKEN: '' });
     let token: string;
     try {
-      const printed = first.output.join('\n').match(/wharf_[A-Za-z0-9_-]{43}/);
+      // The banner goes to stderr, "listening" to stdout: the two pipes are read independently.
+      const printed = await eventually(async () => first.output.join('\n').match(/wharf_[A-Za-z0-9_-]{43}/), 'the generated token on stderr', 5_000, 20);
       expect(printed).not.toBeNull();
       token = printed![0];
       const file = path.join(dataDir, 'initial-admin-token');

@@ -9,8 +9,6 @@ import { CacheStore, ReadyVersion, safeRelativePath, sha256File, VersionRef } fr
 /** Files at least this large are hashed on a worker thread while they download. */
 const BACKGROUND_HASH_BYTES = 8 * 1024 * 1024;
 const WRITE_BATCH_BYTES = 1024 * 1024;
-/** Batches one range may have on their way to disk while its socket goes on reading. */
-const WRITES_IN_FLIGHT = 4;
 
 export interface PullTarget extends VersionRef {
   manifestDigest: string;
@@ -221,49 +219,28 @@ export class Puller {
           throw new IntegrityError(`${file.path} is served with ETag ${download.etag}, expected ${file.sha256}`);
         }
         // Pieces arrive in tens of KiB; they are written in batches of about 1 MiB, one
-        // system call each, while the socket goes on reading: waiting for each write before
-        // reading on would stall the registry's sending half of the time.
-        let received = start;
+        // system call each.
+        let position = start;
         let batch: Uint8Array[] = [];
         let batched = 0;
-        const writes = new Set<Promise<void>>();
-        let failed: unknown;
-        const write = () => {
+        const write = async () => {
           if (!batched) return;
-          const [pieces, bytes, at] = [batch, batched, received - batched];
+          await handle.writev(batch, position);
+          position += batched;
+          this.options.onBytes?.(batched);
+          onBytes(batched);
           batch = [];
           batched = 0;
-          const done: Promise<void> = handle.writev(pieces, at).then(
-            () => {
-              writes.delete(done);
-              this.options.onBytes?.(bytes);
-              onBytes(bytes);
-            },
-            (error: unknown) => {
-              writes.delete(done);
-              failed ??= error;
-            },
-          );
-          writes.add(done);
         };
-        try {
-          for await (const piece of download.body as AsyncIterable<Buffer>) {
-            if (received + piece.length > start + length) throw new Error(`the registry sent more than bytes ${start}-${end} of ${file.path}`);
-            await this.options.rate.take(piece.length, signal);
-            batch.push(piece);
-            batched += piece.length;
-            received += piece.length;
-            if (batched >= WRITE_BATCH_BYTES) write();
-            if (failed) throw failed;
-            while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
-          }
-          write();
-        } finally {
-          // Nothing may still be writing into the file when this attempt is over.
-          await Promise.all(writes);
+        for await (const piece of download.body as AsyncIterable<Buffer>) {
+          if (position + batched + piece.length > start + length) throw new Error(`the registry sent more than bytes ${start}-${end} of ${file.path}`);
+          await this.options.rate.take(piece.length, signal);
+          batch.push(piece);
+          batched += piece.length;
+          if (batched >= WRITE_BATCH_BYTES) await write();
         }
-        if (failed) throw failed;
-        if (received !== start + length) throw new Error(`bytes ${start}-${end} of ${file.path} ended after ${received - start} bytes`);
+        await write();
+        if (position !== start + length) throw new Error(`bytes ${start}-${end} of ${file.path} ended after ${position - start} bytes`);
         return;
       } catch (error) {
         onRestart();

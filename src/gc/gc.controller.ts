@@ -10,6 +10,7 @@ class GcReportDto implements GcReport {
   @ApiProperty() deletedBlobs!: number;
   @ApiProperty() abortedOrphanMultiparts!: number;
   @ApiProperty() deletedOrphanObjects!: number;
+  @ApiProperty({ description: 'Temporary files of writes that never finished (filesystem driver)' }) deletedTemporaryFiles!: number;
 }
 
 @ApiTags('admin')

@@ -13,6 +13,7 @@ export interface GcReport {
   deletedBlobs: number;
   abortedOrphanMultiparts: number;
   deletedOrphanObjects: number;
+  deletedTemporaryFiles: number;
 }
 
 const BATCH = 500;
@@ -29,7 +30,8 @@ const LIVE = `('open', 'completing')`;
  *    a share lock on the blob row, so the delete either waits and then fails (the blob stays)
  *    or runs first (the upload then stores a fresh copy under its own key);
  * 4. store leftovers no row knows about (a replica died between the store and the database)
- *    are removed once older than the grace period.
+ *    are removed once older than the grace period;
+ * 5. so are the store's temporary files (a replica died while writing a form upload).
  */
 @Injectable()
 export class GcService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -73,7 +75,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   private async pass(): Promise<GcReport> {
-    const report: GcReport = { expiredUploads: 0, deletedUploadRows: 0, deletedBlobs: 0, abortedOrphanMultiparts: 0, deletedOrphanObjects: 0 };
+    const report: GcReport = { expiredUploads: 0, deletedUploadRows: 0, deletedBlobs: 0, abortedOrphanMultiparts: 0, deletedOrphanObjects: 0, deletedTemporaryFiles: 0 };
     const grace = this.config.GC_GRACE_SECONDS;
 
     const expired = await returning<{ storage_key: string; store_upload_id: string }>(
@@ -141,6 +143,8 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
       if (batch.length >= BATCH) await sweep();
     }
     if (batch.length) await sweep();
+
+    report.deletedTemporaryFiles = (await this.store.sweepTemporary?.(new Date(cutoff))) ?? 0;
 
     if (Object.values(report).some((count) => count > 0)) this.logger.log(`garbage collection: ${JSON.stringify(report)}`);
     return report;

@@ -88,6 +88,12 @@ export interface ArtifactStore {
    */
   localExtents?(key: string, range?: ByteRange): Promise<FileExtent[] | null>;
 
+  /**
+   * Deletes the driver's own temporary files last written before `olderThan` (a process that
+   * died mid-write leaves them behind) and answers how many went. Drivers without any omit it.
+   */
+  sweepTemporary?(olderThan: Date): Promise<number>;
+
   /** The file on local disk that holds this attempt of a part, for drivers that keep parts there. */
   localPartFile?(uploadId: string, number: number, etag: string): string;
 

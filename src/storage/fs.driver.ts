@@ -169,6 +169,18 @@ export class FsArtifactStore implements ArtifactStore {
     await syncDirectory(path.dirname(target));
   }
 
+  async sweepTemporary(olderThan: Date): Promise<number> {
+    let deleted = 0;
+    for (const name of await readdir(this.tmp).catch(() => [] as string[])) {
+      const file = path.join(this.tmp, name);
+      const info = await stat(file).catch(() => null);
+      if (!info || info.mtime >= olderThan) continue;
+      await rm(file, { recursive: true, force: true });
+      deleted++;
+    }
+    return deleted;
+  }
+
   localPartFile(uploadId: string, number: number, etag: string): string {
     return path.join(this.multipart, /^[0-9a-f-]{36}$/.test(uploadId) ? uploadId : 'invalid', 'parts', `${number}.${etag}`);
   }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { access, utimes, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { WHARF_CONFIG, WharfConfig } from '../../src/config/config';
 import { GcService } from '../../src/gc/gc.service';
 import { binary, draft, sha256, uploadFile } from '../support/artifacts';
 import { TEST_DATABASE_URL } from '../support/test-database';
@@ -42,5 +45,16 @@ describe('garbage collection racing an upload of the same digest', () => {
     expect(await dataSource.query(`SELECT sha256 FROM blobs WHERE project_id = $1`, [projectId])).toEqual([{ sha256: digest }]);
     const download = await binary(registry.http.get(`${versions}/2/files/b.bin`).set(bearer(ADMIN_TOKEN))).expect(200);
     expect(sha256(download.body as Buffer)).toBe(digest);
+  });
+
+  it('removes the temporary file of a form upload whose writer died, on an admin-requested pass', async () => {
+    const { dataDir } = registry.registry.app.get<WharfConfig>(WHARF_CONFIG);
+    const stale = path.join(dataDir, 'blobs', 'tmp', 'from-a-crashed-form-upload');
+    await writeFile(stale, 'half a file');
+    const minuteAgo = new Date(Date.now() - 60_000);
+    await utimes(stale, minuteAgo, minuteAgo);
+    const report = await registry.http.post('/api/v1/admin/gc').set(bearer(ADMIN_TOKEN)).expect(200);
+    expect(report.body.deletedTemporaryFiles).toBe(1);
+    await expect(access(stale)).rejects.toThrow();
   });
 });

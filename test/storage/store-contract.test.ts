@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -173,6 +173,28 @@ describe.each(drivers)('ArtifactStore contract: $name', (driver) => {
   it('refuses keys that could leave the store', async () => {
     for (const key of ['../x', 'a/../../x', '/abs', 'a//b', 'a\\b', '']) {
       await expect(store.put(key, Readable.from([Buffer.from('x')]))).rejects.toThrow(/invalid store key/);
+    }
+  });
+});
+
+describe('FsArtifactStore on its own', () => {
+  it('sweeps temporary files a dead writer left behind, and only those older than the cutoff', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'wharf-fs-tmp-'));
+    try {
+      const store = new FsArtifactStore(dir);
+      await store.init();
+      await store.put('t/kept', Readable.from([Buffer.from('object')]));
+      // A form upload's write that never finished, an hour ago, and one in progress now.
+      await writeFile(path.join(dir, 'tmp', 'stale'), 'half a file');
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      await utimes(path.join(dir, 'tmp', 'stale'), hourAgo, hourAgo);
+      await writeFile(path.join(dir, 'tmp', 'fresh'), 'being written');
+
+      expect(await store.sweepTemporary(new Date(Date.now() - 60_000))).toBe(1);
+      expect((await readdir(path.join(dir, 'tmp'))).sort()).toEqual(['fresh']);
+      expect((await readAll(await store.get('t/kept'))).toString()).toBe('object');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -196,7 +196,7 @@ export async function readProblem(response: Response): Promise<Problem> {
   return problemOf(response.status, response.statusText, await response.text().catch(() => ''));
 }
 
-/** The problem document of a failed streamed response (at most 64 KiB of it is read). */
+/** The problem document of a failed streamed response (the first 64 KiB of its body are kept). */
 async function readStreamedProblem(response: StreamedResponse): Promise<Problem> {
   const chunks: Buffer[] = [];
   let length = 0;

@@ -66,7 +66,8 @@ async function lockDataDir(dataDir: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const send = (message: EmbeddedPostgresMessage) => process.send?.(message);
+  // Resolves once the message is written to the channel, so an exit right after cannot lose it.
+  const send = (message: EmbeddedPostgresMessage) => new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
   const [dataDir, maxConnections] = [process.argv[2] || undefined, Number(process.argv[3] ?? 4)];
   process.title = 'wharf-embedded-postgres';
   process.on('SIGINT', () => undefined);
@@ -92,9 +93,9 @@ async function main(): Promise<void> {
     if (dataDir) lockFile = await lockDataDir(dataDir);
     db = await PGlite.create(dataDir ? { dataDir, ...EMBEDDED_SETTINGS } : EMBEDDED_SETTINGS);
     server = await servePglite(db, maxConnections);
-    send({ port: server.port });
+    await send({ port: server.port });
   } catch (error) {
-    send({ error: error instanceof Error ? error.message : String(error) });
+    await send({ error: error instanceof Error ? error.message : String(error) });
     await stop(1);
   }
 }

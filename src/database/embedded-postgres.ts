@@ -54,6 +54,9 @@ export async function startEmbeddedPostgres(dataDir?: string, maxConnections = 4
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // An IPC write to a child that is already exiting (it refused to start) fails with EPIPE;
+  // its exit is what counts, and that is awaited.
+  child.on('error', () => undefined);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the embedded database did not start within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
     child.once('message', (message: EmbeddedPostgresMessage) => {
@@ -62,8 +65,13 @@ export async function startEmbeddedPostgres(dataDir?: string, maxConnections = 4
       else reject(new Error(`the embedded database could not start: ${message.error}`));
     });
     child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the embedded database exited with ${signal ?? code} before it was ready`));
+      const fail = () => {
+        clearTimeout(timer);
+        reject(new Error(`the embedded database exited with ${signal ?? code} before it was ready`));
+      };
+      // A reason it sent just before exiting may still be on its way: the channel closes after it.
+      if (child.connected) child.once('disconnect', fail);
+      else fail();
     });
   }).catch(async (error: unknown) => {
     await stopChild(child, exited);
@@ -82,7 +90,7 @@ export async function startEmbeddedPostgres(dataDir?: string, maxConnections = 4
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  if (child.connected) child.send('stop');
+  if (child.connected) child.send('stop', (error) => error && child.kill('SIGKILL'));
   else child.kill('SIGKILL');
   await exited;
 }

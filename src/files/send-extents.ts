@@ -22,6 +22,13 @@ function write(out: Writable, chunk: Buffer): Promise<void> {
 export async function sendExtents(out: Writable, extents: FileExtent[]): Promise<void> {
   const buffers = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafe(BUFFER_BYTES));
   const inFlight: (Promise<void> | undefined)[] = new Array(BUFFERS);
+  // A write to a connection that is gone may never call back: its closing ends the wait.
+  let clientGone!: (error: Error) => void;
+  const gone = new Promise<never>((_resolve, reject) => (clientGone = reject));
+  gone.catch(() => undefined);
+  const onClose = () => clientGone(new Error('the client went away'));
+  out.once('close', onClose);
+  const settled = (write: Promise<void> | undefined) => Promise.race([write, gone]);
   let turn = 0;
   try {
     for (const extent of extents) {
@@ -29,7 +36,7 @@ export async function sendExtents(out: Writable, extents: FileExtent[]): Promise
       try {
         for (let position = extent.start; position <= extent.end; ) {
           const slot = turn++ % BUFFERS;
-          await inFlight[slot];
+          await settled(inFlight[slot]);
           if (out.destroyed) throw new Error('the client went away');
           const length = Math.min(BUFFER_BYTES, extent.end - position + 1);
           const { bytesRead } = await handle.read(buffers[slot], 0, length, position);
@@ -43,9 +50,8 @@ export async function sendExtents(out: Writable, extents: FileExtent[]): Promise
         await handle.close();
       }
     }
-    await Promise.all(inFlight);
-  } catch (error) {
-    await Promise.allSettled(inFlight);
-    throw error;
+    await settled(Promise.all(inFlight).then(() => undefined));
+  } finally {
+    out.off('close', onClose);
   }
 }

@@ -4,10 +4,14 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { CurrentActor, CurrentProject, ProjectAccess } from '../auth/access.decorator';
 import { Actor, ProjectContext } from '../auth/auth-context';
+import { ErrorCode } from '../common/errors/error-codes';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { FileDto, FileListDto } from './dto/file.dto';
 import { Download, FilesService } from './files.service';
 import { sendExtents } from './send-extents';
+
+/** What a download (GET or HEAD) can be refused with. */
+const DOWNLOAD_PROBLEMS: ErrorCode[] = ['validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found'];
 
 /** Express 5 hands a `*path` wildcard over as its decoded segments. */
 function joinPath(raw: string | string[]): string {
@@ -63,7 +67,7 @@ export class FilesController {
   @ProjectAccess('viewer')
   @ApiOperation({ summary: 'The headers of a download: size, ETag, Accept-Ranges' })
   @ApiResponse({ status: 200, description: 'The file exists' })
-  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found')
+  @ApiProblems(...DOWNLOAD_PROBLEMS)
   async head(
     @CurrentProject() project: ProjectContext,
     @Param('model') model: string,
@@ -85,7 +89,7 @@ export class FilesController {
   @ApiResponse({ status: 302, description: 'Redirect to a presigned URL (S3_PRESIGNED_DOWNLOADS)' })
   @ApiResponse({ status: 304, description: 'If-None-Match matched' })
   @ApiResponse({ status: 416, description: 'The range starts past the end of the file' })
-  @ApiProblems('validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found')
+  @ApiProblems(...DOWNLOAD_PROBLEMS)
   async download(
     @CurrentProject() project: ProjectContext,
     @Param('model') model: string,

@@ -78,3 +78,80 @@ describe('HttpClient.stream', () => {
     await expect(new HttpClient({ url, retries: 1, backoffMs: 1 }).stream('/file')).rejects.toBeInstanceOf(WharfUnavailableError);
   });
 });
+
+describe('HttpClient.sendBytes', () => {
+  async function received(request: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it('sends the bytes with their Content-Length, the token and the caller’s headers, and answers the JSON reply', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024 + 7, 0xab);
+    const { url, server } = await serve((request, response) => {
+      void received(request).then((bytes) =>
+        response.setHeader('Content-Type', 'application/json').end(
+          JSON.stringify({
+            method: request.method,
+            length: request.headers['content-length'],
+            auth: request.headers.authorization,
+            sha: request.headers['x-part-sha256'],
+            allSent: bytes.equals(body),
+          }),
+        ),
+      );
+    });
+    const answer = await new HttpClient({ url, token: 'secret' }).sendBytes('PUT', '/part', body, { headers: { 'X-Part-Sha256': 'abc' } });
+    expect(answer).toEqual({ method: 'PUT', length: String(body.length), auth: 'Bearer secret', sha: 'abc', allSent: true });
+    await close(server);
+  });
+
+  it('retries a PUT answered 503 (after Retry-After) and sends the whole body again', async () => {
+    const lengths: number[] = [];
+    const { url, server } = await serve((request, response) => {
+      void received(request).then((bytes) => {
+        lengths.push(bytes.length);
+        if (lengths.length === 1) response.writeHead(503, { 'Retry-After': '0' }).end('busy');
+        else response.end('{"ok":true}');
+      });
+    });
+    expect(await new HttpClient({ url, retries: 2, backoffMs: 1 }).sendBytes('PUT', '/part', Buffer.from('hello'))).toEqual({ ok: true });
+    expect(lengths).toEqual([5, 5]);
+    await close(server);
+  });
+
+  it('does not send a POST again once the server may have acted on it (a 502)', async () => {
+    let calls = 0;
+    const { url, server } = await serve((request, response) => {
+      calls++;
+      void received(request).then(() => response.writeHead(502).end('bad gateway'));
+    });
+    const error = await new HttpClient({ url, retries: 3, backoffMs: 1 }).sendBytes('POST', '/x', Buffer.from('a')).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 502, code: 'http_502' });
+    expect(calls).toBe(1);
+    await close(server);
+  });
+
+  it('turns a problem+json answer into a WharfApiError with its code, without retrying a 4xx', async () => {
+    let calls = 0;
+    const { url, server } = await serve((request, response) => {
+      calls++;
+      void received(request).then(() =>
+        response
+          .writeHead(400, { 'Content-Type': 'application/problem+json' })
+          .end(JSON.stringify({ type: 'about:blank', title: 'Bad Request', status: 400, detail: 'Part 1 has sha256 x, not y', code: 'part_digest_mismatch' })),
+      );
+    });
+    const error = await new HttpClient({ url, retries: 3, backoffMs: 1 }).sendBytes('PUT', '/part', Buffer.from('abc')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WharfApiError);
+    expect(error).toMatchObject({ status: 400, code: 'part_digest_mismatch', message: 'Part 1 has sha256 x, not y' });
+    expect(calls).toBe(1);
+    await close(server);
+  });
+
+  it('reports an unreachable registry as WharfUnavailableError after its retries', async () => {
+    const { url, server } = await serve(() => undefined);
+    await close(server);
+    await expect(new HttpClient({ url, retries: 1, backoffMs: 1 }).sendBytes('PUT', '/part', Buffer.from('a'))).rejects.toBeInstanceOf(WharfUnavailableError);
+  });
+});

@@ -243,14 +243,15 @@ export class WharfClient {
   getUpload(id: string): Promise<UploadDto> {
     return this.http.json('GET', `/api/v1/uploads/${segment(id)}`);
   }
-  /** Sends one part; the server checks `sha256` while it streams. Safe to repeat: a part sent again replaces it. */
-  async putPart(id: string, number: number, body: Uint8Array, sha256: string, signal?: AbortSignal): Promise<UploadPartDto> {
-    const response = await this.http.send('PUT', `/api/v1/uploads/${segment(id)}/parts/${number}`, {
-      raw: body,
-      headers: { 'Content-Type': 'application/octet-stream', 'X-Part-Sha256': sha256 },
+  /**
+   * Sends one part; with `sha256` the server checks it while the part streams and keeps nothing
+   * that fails it. Safe to repeat: a part sent again replaces it.
+   */
+  putPart(id: string, number: number, body: Uint8Array, sha256?: string, signal?: AbortSignal): Promise<UploadPartDto> {
+    return this.http.sendBytes('PUT', `/api/v1/uploads/${segment(id)}/parts/${number}`, body, {
+      headers: { 'Content-Type': 'application/octet-stream', ...(sha256 ? { 'X-Part-Sha256': sha256 } : {}) },
       signal,
     });
-    return (await response.json()) as UploadPartDto;
   }
   completeUpload(id: string): Promise<UploadDto> {
     return this.http.json('POST', `/api/v1/uploads/${segment(id)}/complete`, { idempotent: true });

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { FileExtent } from '../storage/artifact-store';
 
@@ -40,11 +41,17 @@ function hashExtent(state, extent) {
 parentPort.on('message', (message) => {
   if (message.op === 'update') {
     const state = entry(message.id);
-    if (state.error) return;
     try {
-      hashExtent(state, message.extent);
+      if (!state.error) hashExtent(state, message.extent);
     } catch (error) {
       state.error = String((error && error.message) || error);
+    }
+    if (message.remove) {
+      try {
+        fs.rmSync(message.extent.file, { force: true });
+      } catch {
+        // a copy that cannot be deleted goes with its spool directory
+      }
     }
   } else if (message.op === 'digest') {
     const state = entry(message.id);
@@ -76,12 +83,18 @@ export class FileHashWorker {
   private readonly owners = new Map<string, Worker>();
   private nextRequest = 1;
 
-  /** Adds these bytes to digest `id` (started on first use). Errors surface at `digest`. */
-  update(id: string, extent: FileExtent): void {
-    if (extent.end < extent.start) return;
+  /**
+   * Adds these bytes to digest `id` (started on first use). Errors surface at `digest`.
+   * `remove`: the file is a copy kept only to be hashed, deleted once it was (or could not be).
+   */
+  update(id: string, extent: FileExtent, remove = false): void {
+    if (extent.end < extent.start) {
+      if (remove) void rm(extent.file, { force: true });
+      return;
+    }
     const worker = this.start();
     if (!this.owners.has(id)) this.owners.set(id, worker);
-    worker.postMessage({ op: 'update', id, extent });
+    worker.postMessage({ op: 'update', id, extent, remove });
   }
 
   /** The digest of everything fed to `id`, which is then forgotten. */

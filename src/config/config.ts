@@ -71,6 +71,12 @@ export const configSchema = z.object({
   S3_PRESIGNED_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
   /** Preferred upload part size; raised to ceil(size / 10,000) for huge files. S3: 5 MiB–5 GiB. */
   UPLOAD_PART_SIZE: z.coerce.number().int().min(5 * MIB, 'must be at least 5 MiB (S3 rule)').max(5 * 1024 * MIB, 'must be at most 5 GiB (S3 rule)').default(16 * MIB),
+  /**
+   * S3 driver: local disk (under DATA_DIR/spool) that copies of parts may take while they wait
+   * for the parts before them to be hashed, so that `complete` need not download the whole
+   * object to check its sha256. 0 turns the copies off.
+   */
+  UPLOAD_SPOOL_MAX_BYTES: z.coerce.number().int().min(0).default(2 * 1024 * MIB),
   /** The largest file a version may hold (S3's own object limit is 5 TiB). */
   MAX_FILE_SIZE: z.coerce.number().int().min(1).max(5 * 1024 * 1024 * MIB).default(5 * 1024 * 1024 * MIB),
   /** Storage bytes a project may hold when its own quota is not set; 0 means unlimited. */

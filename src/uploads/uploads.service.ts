@@ -1,5 +1,7 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -18,8 +20,12 @@ import { parseVersionNumber } from '../versions/versions.service';
 import { CreateUploadDto, UploadDto, UploadPartDto } from './dto/upload.dto';
 import { PartRow, partDto, toDto, UPLOAD_SELECT, UploadRow } from './upload-rows';
 import { partSizeOf, planUpload } from './upload-plan';
-import { RunningDigests } from './running-digests';
+import { PartSpool, SpoolingStream } from './part-spool';
+import { PartSource, RunningDigests } from './running-digests';
 import { VerifyingStream } from './verifying-stream';
+
+/** A running digest no part reached for this long is let go (its complete hashes the whole file). */
+const RUNNING_DIGEST_IDLE_MS = 10 * 60_000;
 
 export interface PartBody {
   stream: Readable;
@@ -36,10 +42,13 @@ export interface PartBody {
  * malicious upload never touches an existing blob.
  */
 @Injectable()
-export class UploadsService implements OnModuleDestroy {
+export class UploadsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(UploadsService.name);
   private readonly hasher = new FileHashWorker();
   private readonly runningDigests: RunningDigests;
+  /** Local copies of parts for the running digest, when the store keeps its parts elsewhere. */
+  private spool: PartSpool | null;
+  private idleSweep?: NodeJS.Timeout;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -49,11 +58,23 @@ export class UploadsService implements OnModuleDestroy {
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
   ) {
-    this.runningDigests = new RunningDigests(store, this.hasher);
+    this.runningDigests = new RunningDigests(this.hasher, config.UPLOAD_SPOOL_MAX_BYTES);
+    this.spool = store.localPartFile || config.UPLOAD_SPOOL_MAX_BYTES === 0 ? null : new PartSpool(path.join(config.dataDir, 'spool'));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.spool?.init().catch((error: Error) => {
+      // A read-only DATA_DIR: uploads work the same, complete reads the object back to check it.
+      this.logger.warn(`no local copies of parts (${error.message}); complete will download each file from S3 to check its sha256`);
+      this.spool = null;
+    });
+    this.idleSweep = setInterval(() => this.runningDigests.forgetIdle(RUNNING_DIGEST_IDLE_MS), 60_000).unref();
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.idleSweep);
     await this.hasher.close();
+    await this.spool?.close();
   }
 
   async create(project: ProjectContext, actor: Actor, modelName: string, rawVersion: string, dto: CreateUploadDto): Promise<UploadDto> {
@@ -156,7 +177,9 @@ export class UploadsService implements OnModuleDestroy {
       if (!body.stream.readableEnded) verifier.destroy(new WharfError('part_size_mismatch', `Part ${number} ended before its ${expected} bytes`));
     };
     body.stream.once('aborted', clientGone).once('close', clientGone).once('error', clientGone);
-    const stored = this.store.uploadPart(upload.storage_key, upload.store_upload_id, { number, offset: (number - 1) * plan.partSize, size: expected }, verifier);
+    const copier = this.spool?.copier(id, number) ?? null;
+    if (copier) verifier.once('error', (error) => copier.destroy(error)).pipe(copier);
+    const stored = this.store.uploadPart(upload.storage_key, upload.store_upload_id, { number, offset: (number - 1) * plan.partSize, size: expected }, copier ?? verifier);
     body.stream.pipe(verifier);
     let etag: string;
     try {
@@ -166,11 +189,33 @@ export class UploadsService implements OnModuleDestroy {
       body.stream.unpipe(verifier);
       body.stream.resume();
       verifier.destroy();
+      copier?.destroy();
+      if (copier) await rm(copier.file, { force: true });
       if (failure instanceof WharfError) throw failure;
       if (error instanceof StoreRuleError && error.code === 'NoSuchUpload') throw new WharfError('upload_not_open', `Upload ${id} is no longer open`);
       throw error;
     }
-    const recorded = await this.dataSource.transaction(async (manager) => {
+    const recorded = await this.recordPart(id, number, expected, verifier.digest, etag).catch(async (error: unknown) => {
+      if (copier) await rm(copier.file, { force: true });
+      throw error;
+    });
+    const source = this.partSource(upload.store_upload_id, number, etag, expected, copier);
+    if (source) this.runningDigests.partStored(id, number, etag, source);
+    else this.runningDigests.forget(id);
+    return recorded;
+  }
+
+  /** Where the running digest can read this part: the store's own file, or the spooled copy if it is whole. */
+  private partSource(storeUploadId: string, number: number, etag: string, size: number, copier: SpoolingStream | null): PartSource | null {
+    if (this.store.localPartFile) return { file: this.store.localPartFile(storeUploadId, number, etag), size, spooled: false };
+    if (!copier) return null;
+    if (copier.complete) return { file: copier.file, size, spooled: true };
+    void rm(copier.file, { force: true });
+    return null;
+  }
+
+  private recordPart(id: string, number: number, expected: number, sha256: string | null, etag: string): Promise<UploadPartDto> {
+    return this.dataSource.transaction(async (manager) => {
       const touched = await returning(
         manager,
         `UPDATE uploads SET updated_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1 AND state = 'open' RETURNING id`,
@@ -181,12 +226,10 @@ export class UploadsService implements OnModuleDestroy {
         `INSERT INTO upload_parts (upload_id, number, size, sha256, etag) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (upload_id, number) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256, etag = EXCLUDED.etag, received_at = now()
          RETURNING *`,
-        [id, number, expected, verifier.digest, etag],
+        [id, number, expected, sha256, etag],
       );
       return partDto(part);
     });
-    this.runningDigests.partStored(id, upload.store_upload_id, number, etag, expected);
-    return recorded;
   }
 
   /**

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
+import * as path from 'node:path';
 import { manifestDigest } from '../../src/versions/manifest';
 import { ARTIFACT_STORE, ArtifactStore, MIN_PART_SIZE } from '../../src/storage/artifact-store';
 import { GcService } from '../../src/gc/gc.service';
@@ -321,6 +323,35 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
   });
 
   if (driver === 's3') {
+    it('completes without downloading the object again: the sha256 comes from local copies of the parts, deleted once hashed', async () => {
+      const versions = await draft(registry.url, 'p-spool');
+      const data = randomBytes(12 * MIB + 99);
+      const upload = await createUpload(registry.url, `${versions}/1`, { path: 'w.bin', data });
+      for (const number of shuffled(3, 7)) await putPart(registry.url, upload.id, number, partOf(data, upload, number)).expect(200);
+      const before = s3!.requests.length;
+      await registry.http.post(`/api/v1/uploads/${upload.id}/complete`).set(bearer(ADMIN_TOKEN)).expect(200);
+      const duringComplete = s3!.requests.slice(before);
+      expect(duringComplete.some((request) => request.method === 'POST' && request.url.includes('uploadId='))).toBe(true);
+      expect(duringComplete.filter((request) => request.method === 'GET')).toEqual([]);
+      expect(await readdir(path.join(registry.dataDir, 'spool', String(process.pid)))).toEqual([]);
+      const served = await binary(registry.http.get(`${versions}/1/files/w.bin`).set(bearer(ADMIN_TOKEN))).expect(200);
+      expect(sha256(served.body as Buffer)).toBe(sha256(data));
+    });
+
+    it('still refuses a file whose parts do not make the declared sha256, and keeps no copies', async () => {
+      const versions = await draft(registry.url, 'p-spool-bad');
+      const data = randomBytes(6 * MIB);
+      const upload = await createUpload(registry.url, `${versions}/1`, { path: 'w.bin', data });
+      const forged = Buffer.from(partOf(data, upload, 2));
+      forged[0] ^= 0xff;
+      await putPart(registry.url, upload.id, 2, forged).expect(200);
+      await putPart(registry.url, upload.id, 1, partOf(data, upload, 1)).expect(200);
+      const refused = await registry.http.post(`/api/v1/uploads/${upload.id}/complete`).set(bearer(ADMIN_TOKEN)).expect(400);
+      expect(refused.body.code).toBe('file_digest_mismatch');
+      await registry.http.get(`${versions}/1/files/w.bin`).set(bearer(ADMIN_TOKEN)).expect(404);
+      expect(await readdir(path.join(registry.dataDir, 'spool', String(process.pid)))).toEqual([]);
+    });
+
     it('never sends S3 a part under 5 MiB except the last one of an upload', async () => {
       const versions = await draft(registry.url, 'p-s3rules');
       await uploadFile(registry.url, `${versions}/1`, 'x', randomBytes(17 * MIB + 3));

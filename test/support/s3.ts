@@ -13,6 +13,8 @@ export interface S3Target {
   secretKey: string;
   /** Every part PUT that reached the server: part number and body bytes. */
   partRequests: { partNumber: number; bytes: number; url: string }[];
+  /** Every request that reached the server, in order: method and path with query. */
+  requests: { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -38,7 +40,9 @@ export async function startS3rver(): Promise<S3Target> {
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
   const { port } = await server.run();
   const partRequests: S3Target['partRequests'] = [];
+  const requests: S3Target['requests'] = [];
   const proxy: Server = createServer((incoming, outgoing) => {
+    requests.push({ method: incoming.method ?? '', url: incoming.url ?? '' });
     const url = new URL(incoming.url ?? '/', 'http://x');
     if (answerMultipartCalls(directory, url, incoming, outgoing)) return;
     const partNumber = url.searchParams.get('partNumber');
@@ -65,6 +69,7 @@ export async function startS3rver(): Promise<S3Target> {
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
     partRequests,
+    requests,
     async close() {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));

@@ -97,6 +97,8 @@ export const configSchema = z.object({
   RATE_LIMIT_READ: rateLimitPolicy.default('6000/60s'),
   RATE_LIMIT_WRITE: rateLimitPolicy.default('1200/60s'),
   RATE_LIMIT_UPLOAD: rateLimitPolicy.default('12000/60s'),
+  // A file's bytes, in ranges: a 70 GiB model is 4,480 range requests per node that pulls it.
+  RATE_LIMIT_DOWNLOAD: rateLimitPolicy.default('60000/60s'),
   // One heartbeat per node every 10 s: 60,000 a minute is a fleet of 10,000 nodes on one token.
   RATE_LIMIT_AGENT: rateLimitPolicy.default('60000/60s'),
   RATE_LIMIT_PUBLIC: rateLimitPolicy.default('0'),

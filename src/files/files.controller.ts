@@ -3,6 +3,7 @@ import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, 
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { CurrentActor, CurrentProject, ProjectAccess } from '../auth/access.decorator';
+import { RateLimitClass } from '../ratelimit/rate-limit.decorator';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ApiProblems } from '../common/http/api-problems.decorator';
@@ -65,6 +66,7 @@ export class FilesController {
   // HEAD first: Express would otherwise answer HEAD with the GET route.
   @Head(':ref/files/*path')
   @ProjectAccess('viewer')
+  @RateLimitClass('download')
   @ApiOperation({ summary: 'The headers of a download: size, ETag, Accept-Ranges' })
   @ApiResponse({ status: 200, description: 'The file exists' })
   @ApiProblems(...DOWNLOAD_PROBLEMS)
@@ -82,6 +84,7 @@ export class FilesController {
 
   @Get(':ref/files/*path')
   @ProjectAccess('viewer')
+  @RateLimitClass('download')
   @ApiOperation({ summary: 'Download a file (Range, ETag = sha256, If-None-Match; may redirect to a presigned S3 URL)' })
   @ApiProduces('application/octet-stream')
   @ApiResponse({ status: 200, description: 'The file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })

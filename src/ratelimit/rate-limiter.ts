@@ -55,6 +55,7 @@ export class RateLimiter implements OnModuleDestroy {
       read: parsePolicy(config.RATE_LIMIT_READ),
       write: parsePolicy(config.RATE_LIMIT_WRITE),
       upload: parsePolicy(config.RATE_LIMIT_UPLOAD),
+      download: parsePolicy(config.RATE_LIMIT_DOWNLOAD),
       agent: parsePolicy(config.RATE_LIMIT_AGENT),
       public: parsePolicy(config.RATE_LIMIT_PUBLIC),
     };

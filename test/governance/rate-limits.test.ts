@@ -215,3 +215,34 @@ describe('rate limits of node agents', () => {
     await registry.http.post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'still-writing' }).expect(201);
   });
 });
+
+describe('rate limits of file downloads', () => {
+  let registry: TestRegistry;
+  let viewer: { token: string };
+  const files = '/api/v1/projects/pulls/models/m/versions/1/files';
+
+  beforeAll(async () => {
+    registry = await startTestRegistry({ RATE_LIMIT_READ: '3/60s', RATE_LIMIT_DOWNLOAD: '6/60s' });
+    await createProject(registry.http, 'pulls');
+    await registry.http.post('/api/v1/projects/pulls/models').set(bearer(ADMIN_TOKEN)).send({ name: 'm' }).expect(201);
+    await registry.http.post('/api/v1/projects/pulls/models/m/versions').set(bearer(ADMIN_TOKEN)).send({}).expect(201);
+    await commitWithFile(registry.http, '/api/v1/projects/pulls/models/m/versions/1', 'weights of the model');
+    viewer = await memberToken(registry.http, 'pulls', 'puller', 'viewer');
+  });
+  afterAll(() => registry?.close());
+
+  it('counts a file’s bytes (GET and HEAD, ranged or not) in their own class, apart from the reads of the same token', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await registry.http.get(`${files}/weights.bin`).set(bearer(viewer.token)).set('Range', `bytes=${i}-${i + 2}`)).status);
+    for (let i = 0; i < 3; i += 1) statuses.push((await registry.http.head(`${files}/weights.bin`).set(bearer(viewer.token))).status);
+    // Six range requests are more than the read budget of 3: none of them was counted there.
+    expect(statuses).toEqual([206, 206, 206, 200, 200, 200]);
+    const refused = await registry.http.get(`${files}/weights.bin`).set(bearer(viewer.token));
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('rate_limited');
+    expect(refused.headers['ratelimit-policy']).toBe('"download";q=6;w=60');
+    // The manifest is a read, with the read budget still whole.
+    for (let i = 0; i < 3; i += 1) await registry.http.get(files).set(bearer(viewer.token)).expect(200);
+    expect((await registry.http.get(files).set(bearer(viewer.token))).headers['ratelimit-policy']).toBe('"read";q=3;w=60');
+  });
+});

@@ -107,13 +107,8 @@ export class HttpClient {
       try {
         response = await fetch(url, { method, headers, body, signal: options.signal, redirect: 'follow' });
       } catch (error) {
-        if (options.signal?.aborted) throw error;
-        const refused = CONNECTION_REFUSED.has(networkCode(error) ?? '');
-        if (attempt < this.retries && (idempotent || refused)) {
-          await this.wait(attempt, undefined, options.signal);
-          continue;
-        }
-        throw new WharfUnavailableError(`cannot reach ${this.url}: ${networkCode(error) ?? (error as Error).message}`, error);
+        await this.afterNoAnswer(error, attempt, idempotent, options.signal);
+        continue;
       }
       if (response.ok || (response.status >= 300 && response.status < 400)) return response;
       const retryable = RETRYABLE_STATUS.has(response.status) && (idempotent || NOT_PROCESSED_STATUS.has(response.status));
@@ -141,13 +136,8 @@ export class HttpClient {
       try {
         response = await this.requestWithBody(url, method, headers, body, options.signal);
       } catch (error) {
-        if (options.signal?.aborted) throw error;
-        const refused = CONNECTION_REFUSED.has(networkCode(error) ?? '');
-        if (attempt < this.retries && (idempotent || refused)) {
-          await this.wait(attempt, undefined, options.signal);
-          continue;
-        }
-        throw new WharfUnavailableError(`cannot reach ${this.url}: ${networkCode(error) ?? (error as Error).message}`, error);
+        await this.afterNoAnswer(error, attempt, idempotent, options.signal);
+        continue;
       }
       if (response.status >= 200 && response.status < 300) return (response.text ? JSON.parse(response.text) : undefined) as T;
       const retryable = RETRYABLE_STATUS.has(response.status) && (idempotent || NOT_PROCESSED_STATUS.has(response.status));
@@ -193,12 +183,8 @@ export class HttpClient {
       try {
         response = await this.getFollowingRedirects(new URL(this.buildUrl(path)), this.headers(options.headers), options.signal);
       } catch (error) {
-        if (options.signal?.aborted) throw error;
-        if (attempt < this.retries) {
-          await this.wait(attempt, undefined, options.signal);
-          continue;
-        }
-        throw new WharfUnavailableError(`cannot reach ${this.url}: ${networkCode(error) ?? (error as Error).message}`, error);
+        await this.afterNoAnswer(error, attempt, true, options.signal);
+        continue;
       }
       if (response.status < 400) return response;
       const retryAfter = response.headers['retry-after'];
@@ -234,6 +220,17 @@ export class HttpClient {
       }
       return { status, headers: response.headers, body: response };
     }
+  }
+
+  /**
+   * A request that got no answer: waits before the next attempt when it may be sent again (an
+   * idempotent one, or one whose connection was refused, so it surely did nothing), else throws.
+   */
+  private async afterNoAnswer(error: unknown, attempt: number, idempotent: boolean, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw error;
+    const refused = CONNECTION_REFUSED.has(networkCode(error) ?? '');
+    if (attempt < this.retries && (idempotent || refused)) return this.wait(attempt, undefined, signal);
+    throw new WharfUnavailableError(`cannot reach ${this.url}: ${networkCode(error) ?? (error as Error).message}`, error);
   }
 
   private async wait(attempt: number, serverMs: number | undefined, signal?: AbortSignal): Promise<void> {

@@ -3,13 +3,16 @@
  *   1. direct multipart upload with the minio client vs a Wharf parallel chunked upload (until
  *      the version is ready) to the same S3 endpoint (s3rver started here, or TEST_S3_ENDPOINT
  *      with TEST_S3_ACCESS_KEY / TEST_S3_SECRET_KEY, e.g. Ceph RGW);
- *   2. `cp` of the same file on the same disk vs a Wharf upload on the filesystem driver;
+ *   2. `cp` of the same file on the same disk (median of 3) vs a Wharf upload on the filesystem
+ *      driver, with two more for scale: a bare Node HTTP server that only writes and fsyncs the
+ *      parts (the floor of any HTTP upload here), and `wharf push` (a sha256 on every part);
+ *      plus the CPU seconds the registry, the client and the embedded database spent;
  *   3. the registry's peak RSS (VmHWM of the child process) during a BENCH_RSS_SIZE upload.
  * Sizes: BENCH_SIZE (default 1 GiB), BENCH_RSS_SIZE (default 4 GiB; 0 skips), BENCH_CONCURRENCY
  * (parallel parts, default 4), BENCH_PART_SIZE (UPLOAD_PART_SIZE, default 16 MiB), BENCH_DIR
  * (where the files go, default the OS temp dir). With TEST_DATABASE_URL each registry gets a
- * fresh database there; otherwise it runs embedded PGlite (whose WASM heap counts in its RSS).
- * Targets: Wharf ≥ 0.8× direct S3, fs ≥ 0.6× cp,
+ * fresh database there; otherwise it runs embedded PGlite. The Wharf uploads go through the
+ * SDK (`WharfClient.putPart`), part buffers used again as `wharf push` does. Targets: Wharf ≥ 0.8× direct S3, fs ≥ 0.6× cp,
  * peak RSS ≤ 300 MiB. The embedded database (PGlite) runs in a process of its own; its RSS is
  * printed on a line of its own. BENCH_S3=0 skips the S3 comparison.
  */

@@ -45,7 +45,7 @@ export class RunningDigests {
     private readonly maxWaitingBytes = Number.MAX_SAFE_INTEGER,
   ) {}
 
-  /** Spooled bytes waiting for the parts before them, across uploads (for tests and metrics). */
+  /** Spooled bytes waiting for the parts before them, across uploads. */
   get waitingBytes(): number {
     return this.waitingSpooledBytes;
   }

@@ -76,6 +76,27 @@ async function readRange(file: string, start: number, into: Buffer): Promise<voi
   }
 }
 
+/**
+ * Sends `file` in parts of `partSize`, CONCURRENCY at a time, each read into a buffer used again
+ * for the next part (as `wharf push` does); `send` puts one part wherever it goes.
+ */
+async function sendParts(file: string, size: number, partSize: number, send: (number: number, body: Buffer) => Promise<unknown>): Promise<void> {
+  const queue = Array.from({ length: Math.ceil(size / partSize) }, (_, index) => index + 1);
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      const reused = spareParts.pop();
+      const buffer = reused && reused.length >= partSize ? reused : Buffer.allocUnsafe(partSize);
+      for (let number = queue.shift(); number !== undefined; number = queue.shift()) {
+        const start = (number - 1) * partSize;
+        const body = buffer.subarray(0, Math.min(partSize, size - start));
+        await readRange(file, start, body);
+        await send(number, body);
+      }
+      spareParts.push(buffer);
+    }),
+  );
+}
+
 /** A new project (so nothing is deduplicated) with model `m`. */
 async function newModel(client: WharfClient): Promise<string> {
   const project = `bench-${randomUUID().slice(0, 8)}`;
@@ -94,20 +115,8 @@ async function wharfUpload(url: string, file: string, size: number, sha256: stri
   const project = await newModel(client);
   await client.createVersion(project, 'm');
   const upload = await client.createUpload(project, 'm', 1, { path: 'model.bin', size, sha256 });
-  const queue = Array.from({ length: upload.partCount }, (_, index) => index + 1);
   const partsStart = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      const buffer = spareParts.pop() ?? Buffer.allocUnsafe(upload.partSize);
-      for (let number = queue.shift(); number !== undefined; number = queue.shift()) {
-        const start = (number - 1) * upload.partSize;
-        const body = buffer.subarray(0, Math.min(upload.partSize, size - start));
-        await readRange(file, start, body);
-        await client.putPart(upload.id, number, body);
-      }
-      spareParts.push(buffer);
-    }),
-  );
+  await sendParts(file, size, upload.partSize, (number, body) => client.putPart(upload.id, number, body));
   const parts = seconds(partsStart);
   const completeStart = process.hrtime.bigint();
   await client.completeUpload(upload.id);
@@ -156,19 +165,8 @@ async function bareServerUpload(dir: string, file: string, size: number): Promis
   try {
     const port = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
     const client = new WharfClient({ url: `http://127.0.0.1:${port}` });
-    const queue = Array.from({ length: Math.ceil(size / PART_SIZE) }, (_, index) => index + 1);
     const start = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        const buffer = spareParts.pop() ?? Buffer.allocUnsafe(PART_SIZE);
-        for (let number = queue.shift(); number !== undefined; number = queue.shift()) {
-          const body = buffer.subarray(0, Math.min(PART_SIZE, size - (number - 1) * PART_SIZE));
-          await readRange(file, (number - 1) * PART_SIZE, body);
-          await client.http.sendBytes('PUT', `/parts/${number}`, body);
-        }
-        spareParts.push(buffer);
-      }),
-    );
+    await sendParts(file, size, PART_SIZE, (number, body) => client.http.sendBytes('PUT', `/parts/${number}`, body));
     return seconds(start);
   } finally {
     child.kill();

@@ -27,7 +27,7 @@ export interface Manifest {
   items: ManifestFile[];
 }
 
-/** A download in progress: the response's body as a web stream and the headers that matter. */
+/** A download in progress: the response's body as a Node stream and the headers that matter. */
 export interface Download {
   status: number;
   /** The file's sha256 (the ETag without quotes). */

@@ -150,9 +150,9 @@ export class HttpClient {
   }
 
   private requestWithBody(url: URL, method: string, headers: Record<string, string>, body: Uint8Array, signal?: AbortSignal) {
-    const secure = url.protocol === 'https:';
+    const { module, agent } = this.transport(url);
     return new Promise<{ status: number; statusText: string; retryAfter: string | null; text: string }>((resolve, reject) => {
-      const request = (secure ? https : http).request(url, { method, headers, agent: secure ? this.agents.https : this.agents.http, signal }, (response) => {
+      const request = module.request(url, { method, headers, agent, signal }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.once('error', reject);
@@ -202,12 +202,17 @@ export class HttpClient {
     https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
   };
 
+  /** node:http or node:https for this URL, with its keep-alive agent. */
+  private transport(url: URL): { module: typeof http | typeof https; agent: http.Agent } {
+    return url.protocol === 'https:' ? { module: https, agent: this.agents.https } : { module: http, agent: this.agents.http };
+  }
+
   private async getFollowingRedirects(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<StreamedResponse> {
     const origin = url.origin;
     for (let redirects = 0; ; redirects++) {
-      const secure = url.protocol === 'https:';
+      const { module, agent } = this.transport(url);
       const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        const request = (secure ? https : http).get(url, { headers, agent: secure ? this.agents.https : this.agents.http, signal }, resolve);
+        const request = module.get(url, { headers, agent, signal }, resolve);
         request.once('error', reject);
       });
       const status = response.statusCode ?? 0;

@@ -1,6 +1,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { isProcessRunning } from '../common/process-running';
 import { PgliteServer, servePglite } from './pglite-server';
 
 /**
@@ -27,15 +28,6 @@ const LOCK_WAIT_MS = 15_000;
 
 export type EmbeddedPostgresMessage = { port: number } | { error: string };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One PGlite per data directory: two would corrupt it. The lock file holds the owner's pid; a
  * lock whose owner is gone is taken over, a live owner (a database still closing after its
@@ -54,7 +46,7 @@ async function lockDataDir(dataDir: string): Promise<string> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(owner) || owner <= 0 || !alive(owner)) {
+    if (!isProcessRunning(owner)) {
       await rm(lockFile, { force: true });
       continue;
     }

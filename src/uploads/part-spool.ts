@@ -3,6 +3,7 @@ import { close, open, write } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Transform, TransformCallback } from 'node:stream';
+import { isProcessRunning } from '../common/process-running';
 
 /**
  * Local copies of parts bound for a store that keeps its parts elsewhere (S3), so that the
@@ -22,7 +23,7 @@ export class PartSpool {
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     for (const entry of await readdir(this.root)) {
-      if (entry !== String(process.pid) && !isRunning(Number(entry))) await rm(path.join(this.root, entry), { recursive: true, force: true });
+      if (entry !== String(process.pid) && !isProcessRunning(Number(entry))) await rm(path.join(this.root, entry), { recursive: true, force: true });
     }
     await mkdir(this.directory, { recursive: true });
   }
@@ -34,17 +35,6 @@ export class PartSpool {
 
   async close(): Promise<void> {
     await rm(this.directory, { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import supertest from 'supertest';
+import { isProcessRunning } from '../../src/common/process-running';
 import { embeddedDatabasePid, RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { eventually } from '../support/node-cache';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
@@ -11,15 +12,6 @@ async function databaseOf(registry: RegistryProcess): Promise<number> {
   if (pid === null) throw new Error(`process ${registry.child.pid} runs no embedded database`);
   return pid;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the embedded database (no DATABASE_URL)', () => {
   let dataDir: string;
@@ -39,7 +31,7 @@ describe('the embedded database (no DATABASE_URL)', () => {
 
     await first.kill();
     // The database closes cleanly on its own and gives the data directory up.
-    await eventually(async () => !alive(database) || Promise.reject(new Error('still running')), 'the embedded database to exit', 15_000, 50);
+    await eventually(async () => !isProcessRunning(database) || Promise.reject(new Error('still running')), 'the embedded database to exit', 15_000, 50);
     await expect(access(path.join(dataDir, 'postgres.lock'))).rejects.toThrow();
 
     const second = await startRegistryProcess({ DATA_DIR: dataDir });

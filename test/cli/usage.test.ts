@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { buildProgram, run } from '../../src/cli/main';
 import { runCli } from '../support/cli';
 
@@ -65,5 +67,37 @@ describe('wharf usage errors', () => {
 
   it('help still exits 0 for every command', async () => {
     for (const { name } of commands) await expect(exitCodeOf([...name, '--help'])).resolves.toBe(0);
+  });
+});
+
+/** deploy/'s files and the Dockerfile: where operators copy `wharf …` lines from comments. */
+function deployFiles(dir = path.resolve(__dirname, '../../deploy')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? deployFiles(path.join(dir, entry.name)) : /\.(ya?ml|md|sh)$/.test(entry.name) ? [path.join(dir, entry.name)] : [],
+  );
+}
+
+describe('wharf command lines quoted in deploy/ and the Dockerfile', () => {
+  const program = buildProgram();
+  const globals = program.options.map((option) => option.long);
+  const lines = [...deployFiles(), path.resolve(__dirname, '../../Dockerfile')].flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/(?:^|[\s`#(])wharf ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?([^`\n]*)/g)]
+      .filter((match) => program.commands.some((command) => command.name() === match[1]))
+      .map((match) => ({ file: path.basename(file), line: match[0].trim(), words: [match[1], match[2]], rest: match[3] })),
+  );
+
+  it('are found (the Dockerfile, the entrypoint and deploy/README.md show some)', () => {
+    expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('name only commands and options the CLI has', () => {
+    for (const { file, line, words, rest } of lines) {
+      let command = program.commands.find((entry) => entry.name() === words[0])!;
+      const sub = command.commands.find((entry) => entry.name() === words[1]);
+      if (sub) command = sub;
+      const known = [...globals, ...command.options.map((option) => option.long)];
+      const flags = [...`${sub ? '' : (words[1] ?? '')} ${rest}`.matchAll(/(?:^|\s)(--[a-z][a-z-]*)/g)].map((match) => match[1]);
+      expect({ file, line, unknown: flags.filter((flag) => !known.includes(flag)) }).toEqual({ file, line, unknown: [] });
+    }
   });
 });

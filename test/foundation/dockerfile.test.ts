@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 
@@ -119,6 +120,32 @@ describe('the Dockerfile', () => {
     const target = (JSON.parse(entrypoint.args) as string[])[0];
     expect(copies(final).some((copy) => copy.args === `${ENTRYPOINT} ${target}`)).toBe(true);
     expect(final.instructions.find((instruction) => instruction.keyword === 'CMD')?.args).toBe('["registry"]');
+  });
+});
+
+/** The compiled programs' sources: what the image runs. */
+function programSources(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) return programSources(file);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [file] : [];
+  });
+}
+
+describe('the image’s production dependencies', () => {
+  it('hold every package the programs load at run time (type-only imports vanish in the build)', () => {
+    const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    const missing = new Set<string>();
+    for (const file of tsconfig.include.flatMap((dir) => programSources(dir))) {
+      const text = readFileSync(path.join(ROOT, file), 'utf8');
+      const loaded = [...text.matchAll(/^import (?!type )[^;]*?from '([^'.][^']*)'|require\('([^'.][^']*)'\)|import\('([^'.][^']*)'\)/gm)].map((match) => match[1] ?? match[2] ?? match[3]);
+      for (const specifier of loaded) {
+        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+        if (!name.startsWith('node:') && !builtinModules.includes(name) && !packageJson.dependencies[name]) missing.add(`${name} (${file})`);
+      }
+    }
+    expect([...missing]).toEqual([]);
   });
 });
 

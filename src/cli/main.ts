@@ -42,7 +42,21 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication/permission, 4 not found, 
     program.addCommand(command(contextOf));
   }
   for (const command of releaseCommands(contextOf)) program.addCommand(command);
+  forEachSubcommand(program, (command) => command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
+}
+
+/**
+ * Commander copies exitOverride and the help hint only to subcommands made with `.command()`;
+ * ours are built apart and added, so without this a subcommand's usage error (a missing
+ * argument, an unknown option) called process.exit(1) itself instead of reaching `run`, which
+ * answers every usage error with exit code 2.
+ */
+function forEachSubcommand(command: Command, apply: (command: Command) => void): void {
+  for (const subcommand of command.commands) {
+    apply(subcommand);
+    forEachSubcommand(subcommand, apply);
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import supertest from 'supertest';
 import { eventually } from '../support/node-cache';
 import { startRegistryProcess } from '../support/registry-process';
-import { bearer } from '../support/test-registry';
+import { ADMIN_TOKEN, bearer } from '../support/test-registry';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -98,5 +99,108 @@ describe('the registry as a process on embedded defaults', () => {
     expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(/^applied: Foundation/);
     expect(run().stdout).toBe('the schema is up to date\n');
+  });
+});
+
+/** Every process below `pid`, with its command line, from /proc (Linux, as the registry's lock is). */
+async function descendantsOf(pid: number): Promise<{ pid: number; cmdline: string }[]> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const child of children) {
+    found.push({ pid: child, cmdline: (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim() });
+    found.push(...(await descendantsOf(child)));
+  }
+  return found;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wharf-npm-start-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('stops the registry and its embedded database when its own pid gets SIGTERM', async () => {
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, WHARF_ADMIN_TOKEN: ADMIN_TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    let below: { pid: number; cmdline: string }[] = [];
+    try {
+      // A build may run first when dist/ is stale; the registry then logs that it listens.
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: npm.stdout }).on('line', (line) => line.includes('wharf registry listening') && resolve());
+        void exited.then(() => reject(new Error('npm start exited before the registry listened')));
+      });
+      below = await descendantsOf(npm.pid!);
+      const registry = below.find((entry) => entry.cmdline.endsWith('dist/src/main.js'));
+      const database = below.find((entry) => entry.cmdline.includes('wharf-embedded-postgres'));
+      expect({ registry: Boolean(registry), database: Boolean(database) }).toEqual({ registry: true, database: true });
+
+      npm.kill('SIGTERM');
+      await exited;
+      const left = await eventually(async () => {
+        const running = [registry!, database!].filter((entry) => alive(entry.pid));
+        return running.length ? null : running;
+      }, 'the registry and its database to exit', 15_000, 100).catch(() => [registry!, database!].filter((entry) => alive(entry.pid)));
+      expect(left).toEqual([]);
+    } finally {
+      // Whatever outlived npm is ours to end, by its pid.
+      for (const entry of below) if (alive(entry.pid)) process.kill(entry.pid, 'SIGKILL');
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+    }
+  }, 300_000);
+
+  it('builds again only when a source changed since the last build', async () => {
+    const run = () => spawnSync(process.execPath, ['scripts/build.js', '--if-stale'], { cwd: ROOT, encoding: 'utf8' });
+    expect(run().status).toBe(0);
+    // Every build records when it started; an unchanged record means tsc did not run.
+    const stamp = await readFile(path.join(ROOT, 'dist/.build-stamp'), 'utf8');
+    expect(run().status).toBe(0);
+    expect(await readFile(path.join(ROOT, 'dist/.build-stamp'), 'utf8')).toBe(stamp);
+  }, 240_000);
+
+  it('counts a changed, added or removed source, a missing output and a missing record as stale', async () => {
+    const { staleReason } = require('../../scripts/build.js') as { staleReason(root: string): string | null };
+    const root = path.join(dataDir, 'project');
+    const write = async (file: string, text = '') => {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), text);
+    };
+    for (const file of ['tsconfig.json', 'package.json', 'package-lock.json', 'src/main.ts', 'src/sub/a.ts']) await write(file, '{}');
+    await write('tsconfig.build.json', JSON.stringify({ include: ['src'] }));
+    for (const output of ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/src/database/migrate.js']) await write(output);
+    expect(staleReason(root)).toBe('no earlier build recorded');
+    const record = async (at: number) => {
+      await write('dist/.build-stamp', String(at));
+      // Every input as saved just before that build.
+      for (const file of ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'src', 'src/main.ts', 'src/sub', 'src/sub/a.ts']) {
+        await utimes(path.join(root, file), new Date(at - 1000), new Date(at - 1000)).catch(() => undefined);
+      }
+    };
+    const builtAt = Date.now();
+    await record(builtAt);
+    expect(staleReason(root)).toBeNull();
+    await utimes(path.join(root, 'src/sub/a.ts'), new Date(), new Date(builtAt + 1000));
+    expect(staleReason(root)).toBe('src changed');
+    await record(builtAt);
+    await rm(path.join(root, 'src/sub/a.ts'));
+    expect(staleReason(root)).toBe('src changed');
+    await record(builtAt);
+    await rm(path.join(root, 'dist/node-agent/main.js'));
+    expect(staleReason(root)).toBe('dist/node-agent/main.js is missing');
   });
 });

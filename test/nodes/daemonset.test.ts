@@ -5,7 +5,7 @@ import type { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { AGENT_VARIABLES, loadAgentConfig } from '../../node-agent/config';
 import { spawnSync } from 'node:child_process';
 
-const FILE = path.resolve(__dirname, '../../deploy/node-agent-daemonset.yaml');
+const FILE = path.resolve(__dirname, '../../deploy/base/node-agent.yaml');
 const documents = parseAllDocuments(readFileSync(FILE, 'utf8')).map((document) => document.toJS() as { apiVersion: string; kind: string; [key: string]: unknown });
 
 /**
@@ -28,7 +28,7 @@ function validate(objects: { apiVersion: string; kind: string }[]): (string | nu
   return JSON.parse(result.stdout) as (string | null)[];
 }
 
-describe('deploy/node-agent-daemonset.yaml', () => {
+describe('deploy/base/node-agent.yaml', () => {
   it('holds the DaemonSet and the RBAC it needs', () => {
     expect(documents.map((document) => document.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
   });

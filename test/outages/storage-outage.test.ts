@@ -43,6 +43,11 @@ describe('an object store outage', () => {
     http = supertest(registry.url);
   });
 
+  // A test that failed midway must not leave the next one without S3.
+  afterEach(async () => {
+    await s3?.start();
+  });
+
   afterAll(async () => {
     await registry?.stop();
     await database?.drop();

@@ -6,7 +6,8 @@
 #                           (user rgwtest / rgwtestsecret, path-style, any region)
 #   ceph-rgw.sh stop DIR    stop exactly the daemons started in DIR and remove DIR
 #   ceph-rgw.sh stop-gateway DIR   stop only radosgw (S3 refuses connections; the data stays)
-#   ceph-rgw.sh start-gateway DIR  start radosgw again on its port and wait until S3 answers
+#   ceph-rgw.sh start-gateway DIR  start radosgw again on its port and wait until S3 answers (if
+#                           it was stopped)
 #   ceph-rgw.sh delete-bucket DIR BUCKET   delete BUCKET with every object in it (works while the
 #                           gateway is stopped: S3 then comes back without it, as an emptied store)
 #
@@ -195,9 +196,12 @@ CONF
     ;;
   start-gateway)
     [ -f "$CONF" ] || die "$DIR holds no cluster of this script"
-    awk '$1 == "rgw"' "$DIR/pids" | grep -q . && die "the gateway already runs"
-    start_gateway
-    log "gateway started"
+    if awk '$1 == "rgw"' "$DIR/pids" | grep -q .; then
+      log "the gateway already runs"
+    else
+      start_gateway
+      log "gateway started"
+    fi
     ;;
   delete-bucket)
     [ -f "$CONF" ] || die "$DIR holds no cluster of this script"

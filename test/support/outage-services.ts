@@ -33,6 +33,7 @@ export async function startSwitchableProxy(targetPort: number): Promise<Switchab
   let server: Server | undefined;
   let port = 0;
   const open = async () => {
+    if (server) return;
     server = createServer((client) => {
       const upstream = new Socket();
       sockets.add(client).add(upstream);
@@ -67,6 +68,7 @@ export interface StoppableS3 {
   secretKey: string;
   /** The S3 server stops answering (connections refused), keeping what it stores. */
   stop(): Promise<void>;
+  /** Answering again; nothing to do if it runs. */
   start(): Promise<void>;
   /** Deletes the bucket and everything in it, while stopped: the store comes back empty. */
   deleteBucket(bucket: string): Promise<void>;
@@ -124,6 +126,7 @@ export interface StoppablePostgres {
   kind: 'postgres' | 'embedded';
   url: string;
   stop(): Promise<void>;
+  /** Answering again; nothing to do if it runs. */
   start(): Promise<void>;
   close(): Promise<void>;
 }

@@ -124,7 +124,9 @@ function setupOpenApi(app: INestApplication): void {
       .setTitle('Wharf registry')
       .setDescription(
         'Model registry and artifact cache for Kubernetes model serving. Every error is ' +
-          '`application/problem+json` (RFC 9457) with a stable `code`.',
+          '`application/problem+json` (RFC 9457) with a stable `code`. While the database or the object store ' +
+          'does not answer, any route that needs it answers 503 `database_unavailable` or `storage_unavailable` ' +
+          'with `Retry-After`.',
       )
       .setVersion('v1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Wharf API token (wharf_…)' })

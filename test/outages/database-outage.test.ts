@@ -27,7 +27,8 @@ describe('a database outage', () => {
   let http: ReturnType<typeof supertest>;
 
   beforeAll(async () => {
-    [database, dataDir] = await Promise.all([startStoppablePostgres(), mkdtemp(path.join(tmpdir(), 'wharf-outage-'))]);
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wharf-outage-'));
+    database = await startStoppablePostgres();
     registry = await startRegistryProcess({ DATA_DIR: dataDir, DATABASE_URL: database.url, GC_INTERVAL_SECONDS: '0' }, 90_000);
     http = supertest(registry.url);
   });

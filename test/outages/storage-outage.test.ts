@@ -29,7 +29,9 @@ describe('an object store outage', () => {
   let http: ReturnType<typeof supertest>;
 
   beforeAll(async () => {
-    [s3, database] = await Promise.all([startStoppableS3(), createSharedDatabase()]);
+    // One after the other: both are heavy to start, and on a busy machine together they time out.
+    database = await createSharedDatabase();
+    s3 = await startStoppableS3();
     dataDir = await mkdtemp(path.join(tmpdir(), 'wharf-outage-'));
     registry = await startRegistryProcess({
       DATA_DIR: dataDir,

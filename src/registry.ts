@@ -12,6 +12,7 @@ import { ProblemFilter } from './common/errors/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
 import { WharfConfig } from './config/config';
 import { dataSourceOptions, DatabaseTarget, runMigrations } from './database/data-source';
+import { classifyDatabaseErrors } from './database/database-errors';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { httpLogging } from './observability/http-logging';
 import { PinoNestLogger } from './observability/logger';
@@ -59,6 +60,8 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
     if (applied.length) options.logger.info({ migrations: applied }, 'applied database migrations');
     const { generatedToken } = await bootstrapAdmin(dataSource, config.WHARF_ADMIN_TOKEN);
     const generatedTokenFile = generatedToken ? await writeAdminTokenFile(config.dataDir, generatedToken) : undefined;
+    // From here on an outage is answered 503; before, a start that fails keeps the driver's words.
+    classifyDatabaseErrors(dataSource);
 
     const metrics = new Metrics();
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, dataSource, metrics), {
@@ -121,7 +124,9 @@ function setupOpenApi(app: INestApplication): void {
       .setTitle('Wharf registry')
       .setDescription(
         'Model registry and artifact cache for Kubernetes model serving. Every error is ' +
-          '`application/problem+json` (RFC 9457) with a stable `code`.',
+          '`application/problem+json` (RFC 9457) with a stable `code`. While the database or the object store ' +
+          'does not answer, any route that needs it answers 503 `database_unavailable` or `storage_unavailable` ' +
+          'with `Retry-After`.',
       )
       .setVersion('v1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Wharf API token (wharf_…)' })

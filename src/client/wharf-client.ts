@@ -147,7 +147,7 @@ export class WharfClient {
   health(): Promise<{ status: string }> {
     return this.http.json('GET', '/healthz');
   }
-  ready(): Promise<{ status: string; database: string }> {
+  ready(): Promise<{ status: string; database: string; storage: string }> {
     return this.http.json('GET', '/readyz');
   }
   async metrics(): Promise<string> {

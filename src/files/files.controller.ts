@@ -53,6 +53,7 @@ export class FilesController {
     'storage_quota_exceeded',
     'unsupported_media_type',
   )
+  @ApiProblems('storage_unavailable')
   upload(
     @CurrentProject() project: ProjectContext,
     @CurrentActor() actor: Actor,
@@ -70,6 +71,7 @@ export class FilesController {
   @ApiOperation({ summary: 'The headers of a download: size, ETag, Accept-Ranges' })
   @ApiResponse({ status: 200, description: 'The file exists' })
   @ApiProblems(...DOWNLOAD_PROBLEMS)
+  @ApiProblems('file_content_missing', 'storage_unavailable')
   async head(
     @CurrentProject() project: ProjectContext,
     @Param('model') model: string,
@@ -93,6 +95,7 @@ export class FilesController {
   @ApiResponse({ status: 304, description: 'If-None-Match matched' })
   @ApiResponse({ status: 416, description: 'The range starts past the end of the file' })
   @ApiProblems(...DOWNLOAD_PROBLEMS)
+  @ApiProblems('file_content_missing', 'storage_unavailable')
   async download(
     @CurrentProject() project: ProjectContext,
     @Param('model') model: string,

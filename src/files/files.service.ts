@@ -10,7 +10,7 @@ import { WharfError } from '../common/errors/wharf-error';
 import { assertFilePath } from '../common/validation/file-path';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { ModelsService } from '../models/models.service';
-import { ARTIFACT_STORE, ArtifactStore, ByteRange, FileExtent } from '../storage/artifact-store';
+import { ARTIFACT_STORE, ArtifactStore, ByteRange, FileExtent, StoreNotFoundError } from '../storage/artifact-store';
 import { blobKey } from '../storage/store-keys';
 import { parseVersionNumber } from '../versions/versions.service';
 import { ProjectStorageDto } from './dto/storage.dto';
@@ -25,6 +25,11 @@ export interface Download {
   headers: Record<string, string>;
   /** The bytes: a stream, or where they lie on local disk (the fs driver). */
   body?: Readable | FileExtent[];
+}
+
+/** The database lists the file but the store lost its bytes (a bucket that came back empty). */
+function contentMissing(path: string): WharfError {
+  return new WharfError('file_content_missing', `The bytes of "${path}" are missing from the object store; upload the file again`);
 }
 
 /** At most this many files in one form upload request. */
@@ -109,9 +114,19 @@ export class FilesService {
     headers['Content-Length'] = String(length);
     if (range) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${size}`;
     const status = range ? 206 : 200;
-    if (request.method === 'HEAD' || length === 0) return { status, headers };
-    const extents = await this.store.localExtents?.(rows[0].storage_key, range);
-    return { status, headers, body: extents ?? (await this.store.get(rows[0].storage_key, range)) };
+    const key = rows[0].storage_key;
+    // HEAD asks the store too: it must not promise bytes that a GET would then fail to send.
+    if (request.method === 'HEAD' || length === 0) {
+      if (!(await this.store.stat(key))) throw contentMissing(path);
+      return { status, headers };
+    }
+    const extents = await this.store.localExtents?.(key, range);
+    if (extents) return { status, headers, body: extents };
+    try {
+      return { status, headers, body: await this.store.get(key, range) };
+    } catch (error) {
+      throw error instanceof StoreNotFoundError ? contentMissing(path) : error;
+    }
   }
 
   /**

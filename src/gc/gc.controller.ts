@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, PlatformAdmin } from '../auth/access.decorator';
+import { ApiProblems } from '../common/http/api-problems.decorator';
 import { Actor } from '../auth/auth-context';
 import { GcReport, GcService } from './gc.service';
 
@@ -23,6 +24,7 @@ export class GcController {
   @PlatformAdmin()
   @ApiOperation({ summary: 'Run garbage collection now (it also runs every GC_INTERVAL_SECONDS)' })
   @ApiOkResponse({ type: GcReportDto })
+  @ApiProblems('storage_unavailable')
   run(@CurrentActor() actor: Actor): Promise<GcReport> {
     return this.gc.runRequested(actor);
   }

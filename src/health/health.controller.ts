@@ -7,6 +7,7 @@ import { ApiProblems } from '../common/http/api-problems.decorator';
 import { WharfError } from '../common/errors/wharf-error';
 import { METRICS, Metrics } from '../observability/metrics';
 import { RateLimitClass } from '../ratelimit/rate-limit.decorator';
+import { ARTIFACT_STORE, ArtifactStore } from '../storage/artifact-store';
 
 const READY_TIMEOUT_MS = 2_000;
 
@@ -17,6 +18,7 @@ export class HealthController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
   @Get('healthz')
@@ -29,19 +31,32 @@ export class HealthController {
 
   @Get('readyz')
   @Public()
-  @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ schema: { example: { status: 'ready', database: 'ok' } } })
-  @ApiProblems('service_unavailable')
-  async readyz(): Promise<{ status: string; database: string }> {
+  @ApiOperation({
+    summary: 'Readiness: the database and the object store answer',
+    description: 'The store is asked at most once every two seconds; a request that met a store outage since then makes it not ready at once.',
+  })
+  @ApiOkResponse({ schema: { example: { status: 'ready', database: 'ok', storage: 'ok' } } })
+  @ApiProblems('database_unavailable', 'storage_unavailable')
+  async readyz(): Promise<{ status: string; database: string; storage: string }> {
+    const [database, storage] = await Promise.all([this.databaseAnswers(), this.store.ready().catch(() => false)]);
+    if (!database) throw new WharfError('database_unavailable', 'The database does not answer');
+    if (!storage) throw new WharfError('storage_unavailable', 'The object store does not answer');
+    return { status: 'ready', database: 'ok', storage: 'ok' };
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         this.dataSource.query('SELECT 1'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS))),
       ]);
+      return true;
     } catch {
-      throw new WharfError('service_unavailable', 'The database does not answer');
+      return false;
+    } finally {
+      clearTimeout(timer);
     }
-    return { status: 'ready', database: 'ok' };
   }
 
   @Get('metrics')

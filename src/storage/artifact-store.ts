@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { DependencyUnavailableError } from '../common/errors/unavailable';
 
 /**
  * S3's multipart rules, which every driver enforces so that what works on the filesystem also
@@ -56,6 +57,11 @@ export interface ArtifactStore {
   readonly driver: 'fs' | 's3';
   /** Prepares the store (directories, the bucket); idempotent. */
   init(): Promise<void>;
+  /**
+   * Whether the store answers now, for readiness. Cheap enough to ask on every probe: a driver
+   * that must ask a server does so at most once per few seconds and answers from that.
+   */
+  ready(): Promise<boolean>;
   /** Stores a stream of unknown length under `key`, replacing nothing until it has all of it. */
   put(key: string, body: Readable): Promise<{ size: number }>;
   /** The object's bytes, or the inclusive range of them. Throws StoreNotFoundError. */
@@ -105,6 +111,16 @@ export class StoreNotFoundError extends Error {
   constructor(key: string) {
     super(`no object ${key}`);
     this.name = 'StoreNotFoundError';
+  }
+}
+
+/** The store did not answer (down, unreachable, overloaded); the request may be sent again. */
+export class StoreUnavailableError extends DependencyUnavailableError {
+  readonly code = 'storage_unavailable' as const;
+
+  constructor(cause: unknown) {
+    super('The object store is unavailable; try again shortly', cause);
+    this.name = 'StoreUnavailableError';
   }
 }
 

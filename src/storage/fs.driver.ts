@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,6 +50,14 @@ export class FsArtifactStore implements ArtifactStore {
 
   async init(): Promise<void> {
     await Promise.all([this.objects, this.multipart, this.tmp].map((dir) => mkdir(dir, { recursive: true })));
+  }
+
+  /** Local disk: the directories are there and writable, a question the kernel answers at once. */
+  async ready(): Promise<boolean> {
+    return access(this.tmp, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
   }
 
   async put(key: string, body: Readable): Promise<{ size: number }> {

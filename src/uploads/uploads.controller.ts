@@ -39,6 +39,7 @@ export class UploadsController {
     'file_too_large',
     'storage_quota_exceeded',
   )
+  @ApiProblems('storage_unavailable')
   create(
     @CurrentProject() project: ProjectContext,
     @CurrentActor() actor: Actor,
@@ -69,6 +70,7 @@ export class UploadsController {
   @ApiHeader({ name: 'X-Part-Sha256', required: false, description: 'sha256 of this part, hex' })
   @ApiOkResponse({ type: UploadPartDto })
   @ApiProblems('validation_failed', 'length_required', 'part_size_mismatch', 'part_digest_mismatch', 'upload_not_open', 'unsupported_media_type')
+  @ApiProblems('storage_unavailable')
   putPart(
     @CurrentProject() project: ProjectContext,
     @Param('id') id: string,
@@ -87,6 +89,7 @@ export class UploadsController {
   })
   @ApiOkResponse({ type: UploadDto })
   @ApiProblems('upload_not_open', 'upload_incomplete', 'file_digest_mismatch', 'version_immutable', 'version_not_found', 'storage_quota_exceeded')
+  @ApiProblems('storage_unavailable')
   complete(@CurrentProject() project: ProjectContext, @CurrentActor() actor: Actor, @Param('id') id: string): Promise<UploadDto> {
     return this.uploads.complete(project, actor, id);
   }

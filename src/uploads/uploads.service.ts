@@ -14,7 +14,7 @@ import { returning } from '../database/returning';
 import { BlobsService } from '../files/blobs.service';
 import { findVersion } from '../files/version-ref';
 import { ModelsService } from '../models/models.service';
-import { ARTIFACT_STORE, ArtifactStore, StoreRuleError } from '../storage/artifact-store';
+import { ARTIFACT_STORE, ArtifactStore, StoreRuleError, StoreUnavailableError } from '../storage/artifact-store';
 import { blobKey } from '../storage/store-keys';
 import { parseVersionNumber } from '../versions/versions.service';
 import { CreateUploadDto, UploadDto, UploadPartDto } from './dto/upload.dto';
@@ -269,6 +269,8 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
         parts.map((part) => ({ number: part.number, size: Number(part.size), etag: part.etag })),
       );
     } catch (error) {
+      // An outage decides nothing: the upload stays `completing` and a retried complete goes on.
+      if (error instanceof StoreUnavailableError) throw error;
       // A retried complete finds the store's upload already assembled.
       const assembled = error instanceof StoreRuleError && error.code === 'NoSuchUpload' ? await this.store.stat(upload.storage_key) : null;
       if (!assembled) {

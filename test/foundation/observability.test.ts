@@ -12,7 +12,7 @@ describe('health, metrics and request ids', () => {
 
   it('answers liveness and readiness without a token', async () => {
     expect((await wharf.http.get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
-    expect((await wharf.http.get('/readyz').expect(200)).body).toEqual({ status: 'ready', database: 'ok' });
+    expect((await wharf.http.get('/readyz').expect(200)).body).toEqual({ status: 'ready', database: 'ok', storage: 'ok' });
   });
 
   it('times requests by route template and status in Prometheus format', async () => {
@@ -66,7 +66,7 @@ describe('when the database goes away', () => {
   });
 
   it('reports not ready', async () => {
-    expectProblem(await wharf.http.get('/readyz'), 503, 'service_unavailable');
+    expectProblem(await wharf.http.get('/readyz'), 503, 'database_unavailable');
   });
 
   it('answers 500 without a stack trace or driver message', async () => {

@@ -5,6 +5,11 @@
 #   ceph-rgw.sh start DIR   create and start the cluster in DIR on free ports; print the endpoint
 #                           (user rgwtest / rgwtestsecret, path-style, any region)
 #   ceph-rgw.sh stop DIR    stop exactly the daemons started in DIR and remove DIR
+#   ceph-rgw.sh stop-gateway DIR   stop only radosgw (S3 refuses connections; the data stays)
+#   ceph-rgw.sh start-gateway DIR  start radosgw again on its port and wait until S3 answers (if
+#                           it was stopped)
+#   ceph-rgw.sh delete-bucket DIR BUCKET   delete BUCKET with every object in it (works while the
+#                           gateway is stopped: S3 then comes back without it, as an emptied store)
 #
 # Why Ceph and not only s3rver: RGW refuses non-last parts under 5 MiB at complete and answers an
 # empty ETag there, as AWS does; s3rver accepts both. Objects live in the OSD's memory (about
@@ -49,6 +54,22 @@ stop_all() {
     [ -n "$pid" ] && stop_pid "$pid" "$CONF"
   done
   return 0
+}
+
+start_gateway() {
+  start_daemon rgw "$DIR/run/client.rgw.gw.pid" radosgw -c "$CONF" -n client.rgw.gw
+  local port
+  port=$(cat "$DIR/rgw_port")
+  for _ in $(seq 1 240); do s3_answers "$port" && return 0; sleep 0.25; done
+  die "S3 did not answer on $port"
+}
+
+stop_gateway() {
+  local pid
+  pid=$(awk '$1 == "rgw" { print $2 }' "$DIR/pids")
+  [ -n "$pid" ] && stop_pid "$pid" "$CONF"
+  sed -i '/^rgw /d' "$DIR/pids"
+  rm -f "$DIR/run/client.rgw.gw.pid"
 }
 
 running() {
@@ -155,10 +176,8 @@ CONF
       --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null 2>>"$DIR/log/setup.log"
 
     log "radosgw on 127.0.0.1:$RGW_PORT"
-    start_daemon rgw "$DIR/run/client.rgw.gw.pid" radosgw -c "$CONF" -n client.rgw.gw
-    for _ in $(seq 1 240); do s3_answers "$RGW_PORT" && break; sleep 0.25; done
-    s3_answers "$RGW_PORT" || die "S3 did not answer on $RGW_PORT"
     echo "$RGW_PORT" >"$DIR/rgw_port"
+    start_gateway
     trap - EXIT
     log "ready"
     echo "http://127.0.0.1:$RGW_PORT"
@@ -170,5 +189,25 @@ CONF
     rm -rf "$DIR"
     log "stopped"
     ;;
-  *) die "usage: ceph-rgw.sh start|stop DIR" ;;
+  stop-gateway)
+    [ -f "$CONF" ] || die "$DIR holds no cluster of this script"
+    stop_gateway
+    log "gateway stopped"
+    ;;
+  start-gateway)
+    [ -f "$CONF" ] || die "$DIR holds no cluster of this script"
+    if awk '$1 == "rgw"' "$DIR/pids" | grep -q .; then
+      log "the gateway already runs"
+    else
+      start_gateway
+      log "gateway started"
+    fi
+    ;;
+  delete-bucket)
+    [ -f "$CONF" ] || die "$DIR holds no cluster of this script"
+    timeout 120 radosgw-admin -c "$CONF" bucket rm --bucket="${3:?usage: ceph-rgw.sh delete-bucket DIR BUCKET}" --purge-objects \
+      >>"$DIR/log/setup.log" 2>&1 || die "deleting bucket $3 failed; see $DIR/log/setup.log"
+    log "bucket $3 deleted"
+    ;;
+  *) die "usage: ceph-rgw.sh start|stop|stop-gateway|start-gateway|delete-bucket DIR" ;;
 esac

@@ -4,6 +4,9 @@
 #   postgres.sh start DIR   initdb in DIR (trust auth, loopback only), start on a free port,
 #                           print the connection URL (superuser `postgres`, database `postgres`)
 #   postgres.sh stop DIR    stop that server and remove DIR
+#   postgres.sh stop-server DIR    stop the server as an outage would (fast shutdown: sessions are
+#                           terminated with 57P01), keeping its data
+#   postgres.sh start-server DIR   start it again on the same data and port (if it was stopped)
 #
 # Tuned for tests, not durability: fsync off (the tests kill registries, never the machine).
 set -euo pipefail
@@ -67,5 +70,20 @@ CONF
     rm -rf "$DIR"
     log "stopped"
     ;;
-  *) die "usage: postgres.sh start|stop DIR" ;;
+  stop-server)
+    [ -d "$DIR/data" ] || die "$DIR holds no server of this script"
+    as_owner "$(bin_dir)/pg_ctl" -D "$DIR/data" -m fast -w -t 30 stop >/dev/null
+    log "server stopped (data kept)"
+    ;;
+  start-server)
+    [ -d "$DIR/data" ] || die "$DIR holds no server of this script"
+    if as_owner "$(bin_dir)/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+      log "the server already runs"
+      exit 0
+    fi
+    as_owner "$(bin_dir)/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start >/dev/null ||
+      { tail -n 30 "$DIR/server.log" >&2; die "the server did not start"; }
+    log "server started on 127.0.0.1:$(cat "$DIR/port")"
+    ;;
+  *) die "usage: postgres.sh start|stop|stop-server|start-server DIR" ;;
 esac

@@ -60,6 +60,9 @@ export const ERROR_CODES = {
   range_not_satisfiable: { status: 416, title: 'The range is outside the file' },
   internal_error: { status: 500, title: 'Internal error' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  storage_unavailable: { status: 503, title: 'The object store is unavailable' },
+  database_unavailable: { status: 503, title: 'The database is unavailable' },
+  file_content_missing: { status: 500, title: "The file's bytes are missing from the object store" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

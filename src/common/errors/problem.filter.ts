@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { ErrorCode } from './error-codes';
 import { PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem';
+import { DependencyUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from './unavailable';
 import { WharfError } from './wharf-error';
 
 /** Errors raised by Express' body parser carry a `type` like `entity.too.large`. */
@@ -43,12 +44,19 @@ export class ProblemFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    // Every 503 is a passing state (an outage, a hot tag): say when to come back.
+    if (problem.status === 503) response.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 
   private toProblem(exception: unknown, request: Request): ProblemDocument {
     if (exception instanceof WharfError) {
       return problemDocument(exception.code, exception.detail, exception.extensions);
+    }
+    if (exception instanceof DependencyUnavailableError) {
+      // The cause goes to the log only: its message names hosts, ports and driver internals.
+      this.logger.warn(`${exception.code}: ${exception.cause instanceof Error ? exception.cause.message : String(exception.cause)}`);
+      return problemDocument(exception.code, exception.detail, { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

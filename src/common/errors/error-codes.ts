@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   token_invalid: { status: 401, title: 'The token is not valid' },
   token_expired: { status: 401, title: 'The token has expired' },
   token_revoked: { status: 401, title: 'The token has been revoked' },
+  tokenreview_disabled: { status: 404, title: 'This registry does not serve TokenReview' },
   forbidden: { status: 403, title: 'The token does not allow this action' },
   not_found: { status: 404, title: 'No such resource' },
   route_not_found: { status: 404, title: 'No such route' },

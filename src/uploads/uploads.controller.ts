@@ -61,7 +61,7 @@ export class UploadsController {
   @UploadAccess('editor')
   @RateLimitClass('upload')
   @ApiOperation({
-    summary: 'Send one part (any order, any replica; sending a part again replaces it)',
+    summary: 'Send one part (any order, any replica; sending a part again replaces it); audited as `upload.part`',
     description: 'The body is the raw bytes with an exact Content-Length. An optional `X-Part-Sha256` header is checked while the part streams; a part that fails it is not kept.',
   })
   @ApiConsumes('application/octet-stream')
@@ -71,12 +71,13 @@ export class UploadsController {
   @ApiProblems('validation_failed', 'length_required', 'part_size_mismatch', 'part_digest_mismatch', 'upload_not_open', 'unsupported_media_type')
   putPart(
     @CurrentProject() project: ProjectContext,
+    @CurrentActor() actor: Actor,
     @Param('id') id: string,
     @Param('number') number: string,
     @Req() request: Request,
     @Headers(PART_SHA256_HEADER) sha256: string | undefined,
   ): Promise<UploadPartDto> {
-    return this.uploads.putPart(project, id, number, { stream: request, contentLength: request.headers['content-length'], sha256 });
+    return this.uploads.putPart(project, actor, id, number, { stream: request, contentLength: request.headers['content-length'], sha256 });
   }
 
   @Post('uploads/:id/complete')

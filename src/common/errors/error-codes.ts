@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   invalid_reference: { status: 400, title: 'The reference is not valid' },
   tag_not_found: { status: 404, title: 'Tag not found' },
   endpoint_not_found: { status: 404, title: 'Endpoint not found' },
+  endpoint_model_mismatch: { status: 409, title: 'The endpoint serves this request from another model' },
   tag_pinned: { status: 409, title: 'The tag is pinned and refuses moves until unpinned' },
   tag_automatic: { status: 409, title: 'The tag is maintained automatically' },
   tag_in_use: { status: 409, title: 'An endpoint routes to this tag' },

@@ -62,9 +62,9 @@ export class TokenReviewController {
       throw new WharfError('tokenreview_disabled', 'This registry does not serve TokenReview: TOKENREVIEW_BEARER_TOKEN is not set');
     }
     const budget = this.failures.forRequest(request, response);
-    await budget.assertAllowed();
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (!presented || !timingSafeEqual(sha256(presented), this.callerDigest)) {
+      await budget.assertAllowed();
       await budget.countFailure();
       throw new WharfError('unauthenticated', 'The TokenReview caller must present the configured bearer token');
     }

@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import { loadConfig } from '../../src/config/config';
 import { redisAvailable, startTestRedis, TestRedis } from '../support/redis';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
-import { createProject, memberToken } from './helpers';
+import { createProject, memberToken, untilCached } from './helpers';
 
 const randomToken = () => `wharf_${randomBytes(32).toString('base64url')}`;
 
@@ -35,7 +35,7 @@ describe('failed authentication is limited per client address', () => {
     registry = await startTestRegistry({ TRUST_PROXY: 'loopback' });
     await createProject(registry.http, 'guarded');
     alice = await memberToken(registry.http, 'guarded', 'alice', 'viewer');
-    await registry.http.get('/api/v1/projects/guarded').set(bearer(alice.token)).set(from('203.0.113.7')).expect(200);
+    await untilCached(registry, alice.token, () => registry.http.get('/api/v1/projects/guarded').set(bearer(alice.token)).set(from('203.0.113.7')).expect(200));
   });
   afterAll(() => registry?.close());
 

@@ -1,4 +1,5 @@
 import { TokenPublicIds1764372120000 } from '../../migrations/1764372120000-TokenPublicIds';
+import { createSharedDatabase } from '../support/test-database';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 
 /** Every 6-character piece of a secret: a stored column holding any of them holds part of it. */
@@ -16,7 +17,7 @@ describe('what the database keeps of a token', () => {
       `SELECT name, token_prefix, project_id, role_ceiling, created_by FROM api_tokens WHERE id = $1`,
       [id],
     );
-    return JSON.stringify(row);
+    return JSON.stringify(Object.values(row));
   };
 
   it('keeps no part of the operator-chosen WHARF_ADMIN_TOKEN, only its sha256', async () => {
@@ -57,5 +58,35 @@ describe('what the database keeps of a token', () => {
     const rows: { token_prefix: string | null }[] = await registry.registry.dataSource.query(`SELECT token_prefix FROM api_tokens`);
     expect(rows.map((row) => row.token_prefix)).toEqual(rows.map(() => null));
     await registry.http.get('/api/v1/projects').set(bearer(created.body.token)).expect(200);
+  });
+});
+
+describe('rotating WHARF_ADMIN_TOKEN across replicas', () => {
+  it('refuses the previous value on a replica still running with it once a replica starts with the new one', async () => {
+    const database = await createSharedDatabase();
+    const rotatedToken = 'wharf_rotated_admin_token_0123456789ab';
+    const old = await startTestRegistry({ DATABASE_URL: database.url });
+    let rotated: TestRegistry | undefined;
+    try {
+      // Verified, so cached on the old replica.
+      await old.http.get('/api/v1/projects').set(bearer(ADMIN_TOKEN)).expect(200);
+      rotated = await startTestRegistry({ DATABASE_URL: database.url, WHARF_ADMIN_TOKEN: rotatedToken });
+      const started = Date.now();
+      let code: string | undefined;
+      while (Date.now() - started < 1000) {
+        const response = await old.http.get('/api/v1/projects').set(bearer(ADMIN_TOKEN));
+        if (response.status === 401) {
+          code = response.body.code;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(code).toBe('token_revoked');
+      await old.http.get('/api/v1/projects').set(bearer(rotatedToken)).expect(200);
+    } finally {
+      await rotated?.close();
+      await old.close();
+      await database.drop();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
 import { WharfError } from '../common/errors/wharf-error';
 import { assertName } from '../common/validation/names';
+import { AuthFailureLimiter } from '../ratelimit/auth-failures';
 import { ACCESS_METADATA, AccessRule } from './access.decorator';
 import { AuthService } from './auth.service';
 import { WharfRequest } from './auth-context';
@@ -18,6 +20,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthFailureLimiter) private readonly failures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -32,9 +35,14 @@ export class AccessGuard implements CanActivate {
     if (!header) {
       throw new WharfError('unauthenticated', 'Send a Wharf token as "Authorization: Bearer <token>"');
     }
+    const budget = this.failures.forRequest(request, context.switchToHttp().getResponse<Response>());
     const match = BEARER.exec(header);
-    if (!match) throw new WharfError('token_invalid', 'The Authorization header must be "Bearer <token>"');
-    const auth = await this.auth.authenticate(match[1]);
+    if (!match) {
+      await budget.assertAllowed();
+      await budget.countFailure();
+      throw new WharfError('token_invalid', 'The Authorization header must be "Bearer <token>"');
+    }
+    const auth = await this.auth.authenticate(match[1], budget);
     request.auth = auth;
 
     if (rule.kind === 'platform-admin') {

@@ -21,9 +21,13 @@ export class ApiToken {
   @Column('text', { name: 'secret_sha256', select: false })
   secretSha256!: string;
 
-  /** The first characters of the token, to tell tokens apart in listings. */
-  @Column('text', { name: 'token_prefix' })
-  tokenPrefix!: string;
+  /**
+   * `wharf_<public id>`, the non-secret start of a generated token, to tell tokens apart in
+   * listings. Null for a token with no public part: WHARF_ADMIN_TOKEN (chosen by the operator,
+   * none of it is stored) and tokens made before public ids existed.
+   */
+  @Column('text', { name: 'token_prefix', nullable: true })
+  tokenPrefix!: string | null;
 
   @Column('uuid', { name: 'project_id', nullable: true })
   projectId!: string | null;

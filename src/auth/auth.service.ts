@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { WharfError } from '../common/errors/wharf-error';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { InvalidationService } from '../invalidation/invalidation.service';
+import type { FailureBudget } from '../ratelimit/auth-failures';
 import { StampedCache } from '../invalidation/stamped-cache';
 import { AuthContext, ProjectContext } from './auth-context';
 import type { PrincipalKind } from './principal.entity';
@@ -68,12 +69,21 @@ export class AuthService {
     return cached.context;
   }
 
-  /** Who a bearer token belongs to; throws 401 with a precise code when it cannot be used. */
-  async authenticate(secret: string): Promise<AuthContext> {
+  /**
+   * Who a bearer token belongs to; throws 401 with a precise code when it cannot be used. With
+   * the caller's failure budget, a token that needs a lookup is refused (429) once the caller
+   * has failed too often, and each failure counts against it.
+   */
+  async authenticate(secret: string, budget?: FailureBudget): Promise<AuthContext> {
     const digest = hashTokenSecret(secret);
     const stamp = this.invalidation.authStamp();
     const hit = this.cachedAuthentication(secret, digest);
     if (hit) return hit;
+    await budget?.assertAllowed();
+    const failed = async (error: WharfError) => {
+      await budget?.countFailure();
+      return error;
+    };
     const now = Date.now();
     const rows: TokenRow[] = await this.dataSource.query(
       `SELECT t.id AS token_id, t.secret_sha256, t.project_id, t.role_ceiling, t.expires_at,
@@ -88,10 +98,10 @@ export class AuthService {
     // The lookup is by digest; the constant-time comparison keeps that true even if the
     // query is ever changed to match on a prefix.
     if (!row || !digestsEqual(row.secret_sha256, digest)) {
-      throw new WharfError('token_invalid', 'The bearer token is not a known Wharf token');
+      throw await failed(new WharfError('token_invalid', 'The bearer token is not a known Wharf token'));
     }
-    if (row.revoked) throw new WharfError('token_revoked', 'The bearer token has been revoked');
-    if (row.expired) throw new WharfError('token_expired', 'The bearer token has expired');
+    if (row.revoked) throw await failed(new WharfError('token_revoked', 'The bearer token has been revoked'));
+    if (row.expired) throw await failed(new WharfError('token_expired', 'The bearer token has expired'));
     void this.touch(row.token_id);
     const context: AuthContext = {
       principalId: row.principal_id,

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { SYSTEM_ACTOR } from './auth-context';
 import { AuditService } from '../audit/audit.service';
-import { displayPrefix, generateTokenSecret, hashTokenSecret } from './token-secret';
+import { generateToken, hashTokenSecret } from './token-secret';
+import { INVALIDATION_CHANNEL } from '../invalidation/invalidation.service';
 
 export const ADMIN_PRINCIPAL = 'admin';
 const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
@@ -32,15 +33,18 @@ export async function bootstrapAdmin(dataSource: DataSource, adminToken: string 
 
     if (adminToken) {
       const digest = hashTokenSecret(adminToken);
-      await manager.query(
+      const revoked: unknown[] = await manager.query(
         `UPDATE api_tokens SET revoked_at = now()
-          WHERE principal_id = $1 AND name = $2 AND secret_sha256 <> $3 AND revoked_at IS NULL`,
+          WHERE principal_id = $1 AND name = $2 AND secret_sha256 <> $3 AND revoked_at IS NULL RETURNING id`,
         [adminId, BOOTSTRAP_TOKEN_NAME, digest],
       );
+      // Replicas still running with the previous value forget it as this commits (rotation).
+      if (revoked.length) await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ kind: 'auth' })]);
+      // The operator chose this token: no part of it is stored, not even a prefix (token_prefix NULL).
       const created: unknown[] = await manager.query(
         `INSERT INTO api_tokens (principal_id, name, secret_sha256, token_prefix)
-         VALUES ($1, $2, $3, $4) ON CONFLICT (secret_sha256) DO NOTHING RETURNING id`,
-        [adminId, BOOTSTRAP_TOKEN_NAME, digest, displayPrefix(adminToken)],
+         VALUES ($1, $2, $3, NULL) ON CONFLICT (secret_sha256) DO NOTHING RETURNING id`,
+        [adminId, BOOTSTRAP_TOKEN_NAME, digest],
       );
       if (created.length) {
         await audit.record(manager, SYSTEM_ACTOR, { action: 'token.create', target: `principal:${ADMIN_PRINCIPAL}`, details: { source: 'WHARF_ADMIN_TOKEN' } });
@@ -48,10 +52,10 @@ export async function bootstrapAdmin(dataSource: DataSource, adminToken: string 
       return {};
     }
     if (!firstStart) return {};
-    const secret = generateTokenSecret();
+    const { token: secret, displayPrefix } = generateToken();
     await manager.query(
       `INSERT INTO api_tokens (principal_id, name, secret_sha256, token_prefix) VALUES ($1, $2, $3, $4)`,
-      [adminId, BOOTSTRAP_TOKEN_NAME, hashTokenSecret(secret), displayPrefix(secret)],
+      [adminId, BOOTSTRAP_TOKEN_NAME, hashTokenSecret(secret), displayPrefix],
     );
     await audit.record(manager, SYSTEM_ACTOR, { action: 'token.create', target: `principal:${ADMIN_PRINCIPAL}`, details: { source: 'generated' } });
     return { generatedToken: secret };

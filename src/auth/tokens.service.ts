@@ -12,7 +12,7 @@ import { AuthService } from './auth.service';
 import { CreatedTokenDto, CreateTokenDto, ListTokensQuery, TokenDto } from './dto/token.dto';
 import { Principal, PrincipalKind } from './principal.entity';
 import { lowerRole, roleAtLeast } from './roles';
-import { displayPrefix, generateTokenSecret, hashTokenSecret } from './token-secret';
+import { generateToken, hashTokenSecret } from './token-secret';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -51,7 +51,7 @@ export class TokensService {
       });
     }
 
-    const secret = generateTokenSecret();
+    const { token: secret, displayPrefix } = generateToken();
     const token = await this.dataSource.transaction(async (manager) => {
       const principal = forSelf
         ? await manager.findOneByOrFail(Principal, { id: caller.principalId })
@@ -61,7 +61,7 @@ export class TokensService {
           principalId: principal.id,
           name: dto.name,
           secretSha256: hashTokenSecret(secret),
-          tokenPrefix: displayPrefix(secret),
+          tokenPrefix: displayPrefix,
           projectId,
           roleCeiling: ceiling,
           expiresAt,

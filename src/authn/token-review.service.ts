@@ -5,6 +5,7 @@ import { AuthService } from '../auth/auth.service';
 import { lowerRole, Role } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
+import type { FailureBudget } from '../ratelimit/auth-failures';
 import {
   kubernetesUsername,
   PLATFORM_ADMIN_GROUP,
@@ -33,7 +34,8 @@ export class TokenReviewService {
     this.audiences = configured.length ? configured : null;
   }
 
-  async review(body: unknown): Promise<TokenReviewResponse> {
+  /** With the caller's failure budget, every refused token counts against the caller (429 over it). */
+  async review(body: unknown, budget?: FailureBudget): Promise<TokenReviewResponse> {
     const parsed = tokenReviewRequest.safeParse(body);
     if (!parsed.success) {
       const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message }));
@@ -44,9 +46,10 @@ export class TokenReviewService {
 
     let auth: AuthContext;
     try {
-      auth = await this.auth.authenticate(spec.token);
+      auth = await this.auth.authenticate(spec.token, budget);
     } catch (error) {
-      if (error instanceof WharfError) return refuse(error.detail);
+      // Over its budget the caller gets 429, not an answer about this token.
+      if (error instanceof WharfError && error.code !== 'rate_limited') return refuse(error.detail);
       throw error;
     }
     let audiences: string[] | undefined;

@@ -102,6 +102,9 @@ export const configSchema = z.object({
   // One heartbeat per node every 10 s: 60,000 a minute is a fleet of 10,000 nodes on one token.
   RATE_LIMIT_AGENT: rateLimitPolicy.default('60000/60s'),
   RATE_LIMIT_PUBLIC: rateLimitPolicy.default('0'),
+  // Failed authentications per client address (unknown, revoked or expired tokens, failed
+  // TokenReviews): every guess is a new token, so only the address can carry the budget.
+  RATE_LIMIT_AUTH_FAILURES: rateLimitPolicy.default('100/60s'),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(128).default('wharf:ratelimit:'),
   TOKENREVIEW_BEARER_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   TOKENREVIEW_AUDIENCES: z.string().optional(),

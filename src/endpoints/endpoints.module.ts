@@ -3,5 +3,5 @@ import { ModelsModule } from '../models/models.module';
 import { EndpointsController } from './endpoints.controller';
 import { EndpointsService } from './endpoints.service';
 
-@Module({ imports: [ModelsModule], controllers: [EndpointsController], providers: [EndpointsService] })
+@Module({ imports: [ModelsModule], controllers: [EndpointsController], providers: [EndpointsService], exports: [EndpointsService] })
 export class EndpointsModule {}

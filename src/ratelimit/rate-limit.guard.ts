@@ -5,13 +5,14 @@ import { ACCESS_METADATA, AccessRule } from '../auth/access.decorator';
 import { WharfRequest } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
 import { RATE_LIMIT_METADATA, RateLimitClassName } from './rate-limit.decorator';
-import { clientKey, RateLimiter } from './rate-limiter';
+import { clientKey, RateLimitDecision, RateLimiter } from './rate-limiter';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Per-client rate limits on every route. Registered before the access guard, so a client over
- * its limit is refused before any token lookup, and floods of bad tokens are limited too.
+ * its limit is refused before any token lookup. (A flood of bad tokens is a new client per
+ * token here; the access guard limits it by address, see AuthFailureLimiter.)
  * Answers 429 with Retry-After; every limited route carries RateLimit / RateLimit-Policy.
  */
 @Injectable()
@@ -31,10 +32,7 @@ export class RateLimitGuard implements CanActivate {
     if (!decision) return true;
     const response = context.switchToHttp().getResponse<Response>();
     for (const [name, value] of Object.entries(decision.headers)) response.setHeader(name, value);
-    if (decision.retryAfterSeconds !== undefined) {
-      response.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new WharfError('rate_limited', decision.detail!, { retryAfter: decision.retryAfterSeconds });
-    }
+    refuseWhenLimited(response, decision);
     return true;
   }
 
@@ -45,4 +43,12 @@ export class RateLimitGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, targets)?.kind === 'public') return 'public';
     return READ_METHODS.has(method.toUpperCase()) ? 'read' : 'write';
   }
+}
+
+/** Answers 429 (throws) with Retry-After and the decision's RateLimit headers when it refuses. */
+export function refuseWhenLimited(response: Response, decision: RateLimitDecision | null): void {
+  if (decision?.retryAfterSeconds === undefined) return;
+  for (const [name, value] of Object.entries(decision.headers)) response.setHeader(name, value);
+  response.setHeader('Retry-After', String(decision.retryAfterSeconds));
+  throw new WharfError('rate_limited', decision.detail!, { retryAfter: decision.retryAfterSeconds });
 }

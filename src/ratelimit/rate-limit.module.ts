@@ -1,9 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuthFailureLimiter } from './auth-failures';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimiter } from './rate-limiter';
 
 /** Imported before AuthModule: global guards run in registration order, and limits go first. */
 @Global()
-@Module({ providers: [RateLimiter, { provide: APP_GUARD, useClass: RateLimitGuard }], exports: [RateLimiter] })
+@Module({
+  providers: [RateLimiter, AuthFailureLimiter, { provide: APP_GUARD, useClass: RateLimitGuard }],
+  exports: [RateLimiter, AuthFailureLimiter],
+})
 export class RateLimitModule {}

@@ -10,6 +10,8 @@ export interface WindowCount {
 /** A fixed-window counter: the window starts with a client's first request in it. */
 export interface RateLimitStore {
   hit(key: string, windowMs: number): Promise<WindowCount>;
+  /** The current window's count without adding to it; null when no window is open. */
+  peek(key: string): Promise<WindowCount | null>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     window.count += 1;
     return { count: window.count, resetMs: window.resetAt - now };
+  }
+
+  async peek(key: string, now = Date.now()): Promise<WindowCount | null> {
+    const window = this.windows.get(key);
+    return window && window.resetAt > now ? { count: window.count, resetMs: window.resetAt - now } : null;
   }
 
   async close(): Promise<void> {
@@ -57,9 +64,18 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
 
+/** GET and PTTL in one script, so the count and its expiry belong to the same window. */
+const PEEK_SCRIPT = `
+local count = redis.call('GET', KEYS[1])
+if not count then return nil end
+return {tonumber(count), redis.call('PTTL', KEYS[1])}`;
+
 /** Counters shared by every replica through Redis. */
 export class RedisRateLimitStore implements RateLimitStore {
-  private readonly redis: Redis & { wharfHit?: (key: string, windowMs: number) => Promise<[number, number]> };
+  private readonly redis: Redis & {
+    wharfHit?: (key: string, windowMs: number) => Promise<[number, number]>;
+    wharfPeek?: (key: string) => Promise<[number, number] | null>;
+  };
 
   constructor(url: string, private readonly prefix: string) {
     this.redis = new Redis(url, {
@@ -72,11 +88,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     });
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('wharfHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.redis.defineCommand('wharfPeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
   }
 
   async hit(key: string, windowMs: number): Promise<WindowCount> {
     const [count, ttl] = await this.redis.wharfHit!(`${this.prefix}${key}`, windowMs);
     return { count: Number(count), resetMs: Number(ttl) };
+  }
+
+  async peek(key: string): Promise<WindowCount | null> {
+    const found = await this.redis.wharfPeek!(`${this.prefix}${key}`);
+    return found && Number(found[1]) > 0 ? { count: Number(found[0]), resetMs: Number(found[1]) } : null;
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,12 @@ export function parsePolicy(raw: string): RateLimitPolicy | null {
   return { limit: Number(limit), windowMs: Number(seconds.slice(0, -1)) * 1000 };
 }
 
+/**
+ * What a limiter counts: a route class, or `auth-failures`, the failed authentications of one
+ * client address (not a route class: it counts refusals on every route).
+ */
+export type RateLimitName = RateLimitClassName | 'auth-failures';
+
 export interface RateLimitDecision {
   /** The IETF RateLimit and RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers). */
   headers: Record<string, string>;
@@ -47,7 +53,7 @@ export function tokenClientKey(tokenSha256: string): string {
 export class RateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
   private readonly store: RateLimitStore | null;
-  private readonly policies: Record<Exclude<RateLimitClassName, 'none'>, RateLimitPolicy | null>;
+  private readonly policies: Record<Exclude<RateLimitName, 'none'>, RateLimitPolicy | null>;
   private lastStoreWarning = 0;
 
   constructor(@Inject(WHARF_CONFIG) config: WharfConfig) {
@@ -58,6 +64,7 @@ export class RateLimiter implements OnModuleDestroy {
       download: parsePolicy(config.RATE_LIMIT_DOWNLOAD),
       agent: parsePolicy(config.RATE_LIMIT_AGENT),
       public: parsePolicy(config.RATE_LIMIT_PUBLIC),
+      'auth-failures': parsePolicy(config.RATE_LIMIT_AUTH_FAILURES),
     };
     this.store = !config.RATE_LIMIT_ENABLED
       ? null
@@ -71,21 +78,35 @@ export class RateLimiter implements OnModuleDestroy {
   }
 
   /** Counts one request; null when nothing limits it (disabled, unlimited class, store down). */
-  async check(name: RateLimitClassName, client: string): Promise<RateLimitDecision | null> {
+  async check(name: RateLimitName, client: string): Promise<RateLimitDecision | null> {
     const policy = this.policyOf(name);
     if (!policy || !this.store) return null;
-    let window;
+    const window = await this.storeCall(() => this.store!.hit(`${name}:${client}`, policy.windowMs));
+    return window ? this.decide(name, policy, window) : null;
+  }
+
+  /**
+   * The client's standing in its current window without counting anything: refused when an
+   * earlier request already went over. Null when nothing limits it or no window is open.
+   */
+  async peek(name: RateLimitName, client: string): Promise<RateLimitDecision | null> {
+    const policy = this.policyOf(name);
+    if (!policy || !this.store) return null;
+    const window = await this.storeCall(() => this.store!.peek(`${name}:${client}`));
+    return window ? this.decide(name, policy, window) : null;
+  }
+
+  /** Availability over strictness: with Redis down the registry keeps serving, unlimited. */
+  private async storeCall(call: () => Promise<WindowCount | null>): Promise<WindowCount | null> {
     try {
-      window = await this.store.hit(`${name}:${client}`, policy.windowMs);
+      return await call();
     } catch (error) {
-      // Availability over strictness: with Redis down the registry keeps serving.
       if (Date.now() - this.lastStoreWarning > 10_000) {
         this.lastStoreWarning = Date.now();
         this.logger.warn(`rate limit store unavailable, not limiting: ${(error as Error).message}`);
       }
       return null;
     }
-    return this.decide(name, policy, window);
   }
 
   /**
@@ -99,11 +120,11 @@ export class RateLimiter implements OnModuleDestroy {
     return this.decide(name, policy, this.store.hitNow(`${name}:${client}`, policy.windowMs));
   }
 
-  private policyOf(name: RateLimitClassName): RateLimitPolicy | null {
+  private policyOf(name: RateLimitName): RateLimitPolicy | null {
     return name === 'none' ? null : this.policies[name];
   }
 
-  private decide(name: RateLimitClassName, policy: RateLimitPolicy, window: WindowCount): RateLimitDecision {
+  private decide(name: RateLimitName, policy: RateLimitPolicy, window: WindowCount): RateLimitDecision {
     const remaining = Math.max(0, policy.limit - window.count);
     const resetSeconds = Math.max(1, Math.ceil(window.resetMs / 1000));
     const decision: RateLimitDecision = {
@@ -114,7 +135,8 @@ export class RateLimiter implements OnModuleDestroy {
     };
     if (window.count > policy.limit) {
       decision.retryAfterSeconds = resetSeconds;
-      decision.detail = `More than ${policy.limit} ${name} requests in ${policy.windowMs / 1000} s from this client; retry in ${resetSeconds} s`;
+      const what = name === 'auth-failures' ? 'failed authentications' : `${name} requests`;
+      decision.detail = `More than ${policy.limit} ${what} in ${policy.windowMs / 1000} s from this client; retry in ${resetSeconds} s`;
     }
     return decision;
   }

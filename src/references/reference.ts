@@ -83,6 +83,27 @@ export function parseReference(raw: unknown, options: ParseOptions = {}): Refere
   return { project, model, selector };
 }
 
+/** An endpoint named where a version reference may stand (`resolve?ref=project/endpoint`). */
+export interface EndpointReference {
+  project: string;
+  endpoint: string;
+}
+
+/**
+ * `project/endpoint`, with no selector, names an endpoint (the CLI's `wharf split
+ * project/endpoint …` form). A version reference always ends in a selector (`:tag`, `@3`,
+ * `@sha256:…`) and a bare word is a tag, so the forms never overlap. Null for anything else.
+ */
+export function parseEndpointReference(raw: string, field = 'ref'): EndpointReference | null {
+  if (/[:@]/.test(raw) || !raw.includes('/')) return null;
+  const parts = raw.split('/');
+  if (parts.length !== 2) throw invalid(raw, field, 'an endpoint is named "project/endpoint"');
+  const [project, endpoint] = parts;
+  const problem = nameProblem('project', project) ?? nameProblem('endpoint', endpoint);
+  if (problem) throw invalid(raw, field, problem);
+  return { project, endpoint };
+}
+
 /**
  * Completes a reference with the project (and model) of the route it was given to. A
  * reference naming another project or model than the route is refused: a route never reaches

@@ -8,7 +8,8 @@ import { StampedCache } from '../invalidation/stamped-cache';
 import { Model } from '../models/model.entity';
 import { ModelsService } from '../models/models.service';
 import { ResolvedVersionDto } from './dto/resolve.dto';
-import { completeReference, formatSelector, parseReference, Selector } from './reference';
+import { EndpointsService } from '../endpoints/endpoints.service';
+import { completeReference, EndpointReference, formatSelector, parseEndpointReference, parseReference, Selector } from './reference';
 import { findVersion, VersionRow } from './version-lookup';
 
 export function resolvedDto(projectName: string, model: Model, version: VersionRow, selector: Selector): ResolvedVersionDto {
@@ -46,13 +47,16 @@ export class ResolveService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ModelsService) private readonly models: ModelsService,
+    @Inject(EndpointsService) private readonly endpoints: EndpointsService,
     @Inject(InvalidationService) private readonly invalidation: InvalidationService,
     @Inject(WHARF_CONFIG) config: WharfConfig,
   ) {
     this.cache = new StampedCache(config.CACHE_MAX_ENTRIES, config.CACHE_TTL_SECONDS);
   }
 
-  async resolve(project: ProjectContext, modelName: string, ref: string): Promise<ResolvedVersionDto> {
+  async resolve(project: ProjectContext, modelName: string, ref: string, key?: string, headers: Record<string, unknown> = {}): Promise<ResolvedVersionDto> {
+    const endpoint = parseEndpointReference(ref);
+    if (endpoint) return this.resolveEndpoint(project, modelName, endpoint, key, headers);
     const stamp = this.invalidation.projectStamp(project.id);
     const cacheKey = `${modelName}\n${ref}`;
     const hit = this.cache.get(stamp, cacheKey);
@@ -66,6 +70,46 @@ export class ResolveService {
     const dto = resolvedDto(project.name, model, version, full.selector);
     this.cache.set(stamp, cacheKey, { dto, json: JSON.stringify(dto) });
     return dto;
+  }
+
+  /**
+   * The version of this model that an endpoint serves to a sticky key: the endpoint's own
+   * routing decision (`…/endpoints/{endpoint}/route`), never a second implementation of it, so
+   * the two always agree. Not cached here: the decision comes from the endpoint's cached plan.
+   */
+  private async resolveEndpoint(
+    project: ProjectContext,
+    modelName: string,
+    reference: EndpointReference,
+    key: string | undefined,
+    headers: Record<string, unknown>,
+  ): Promise<ResolvedVersionDto> {
+    if (reference.project !== project.name) {
+      throw new WharfError('invalid_reference', `"${reference.project}/${reference.endpoint}" names project "${reference.project}", not "${project.name}"`, {
+        errors: [{ field: 'ref', message: `it names project "${reference.project}", not "${project.name}"` }],
+      });
+    }
+    const model = await this.models.find(project, modelName);
+    const decision = await this.endpoints.route(project, reference.endpoint, key, headers);
+    const { route } = decision;
+    if (route.model !== model.name) {
+      throw new WharfError(
+        'endpoint_model_mismatch',
+        `Endpoint "${decision.endpoint}" serves ${decision.key === null ? 'this request' : `key "${decision.key}"`} from model "${route.model}", not "${model.name}"`,
+        { route: route.ref },
+      );
+    }
+    return {
+      reference: route.reference,
+      project: project.name,
+      model: model.name,
+      number: route.version,
+      state: route.state,
+      manifestDigest: route.manifestDigest,
+      endpoint: decision.endpoint,
+      key: decision.key,
+      route: route.ref,
+    };
   }
 
   /** The serialised answer a previous resolve of exactly this model and ref cached, if still current. */

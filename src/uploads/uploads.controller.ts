@@ -62,7 +62,7 @@ export class UploadsController {
   @UploadAccess('editor')
   @RateLimitClass('upload')
   @ApiOperation({
-    summary: 'Send one part (any order, any replica; sending a part again replaces it)',
+    summary: 'Send one part (any order, any replica; sending a part again replaces it); audited as `upload.part`',
     description: 'The body is the raw bytes with an exact Content-Length. An optional `X-Part-Sha256` header is checked while the part streams; a part that fails it is not kept.',
   })
   @ApiConsumes('application/octet-stream')
@@ -73,12 +73,13 @@ export class UploadsController {
   @ApiProblems('storage_unavailable')
   putPart(
     @CurrentProject() project: ProjectContext,
+    @CurrentActor() actor: Actor,
     @Param('id') id: string,
     @Param('number') number: string,
     @Req() request: Request,
     @Headers(PART_SHA256_HEADER) sha256: string | undefined,
   ): Promise<UploadPartDto> {
-    return this.uploads.putPart(project, id, number, { stream: request, contentLength: request.headers['content-length'], sha256 });
+    return this.uploads.putPart(project, actor, id, number, { stream: request, contentLength: request.headers['content-length'], sha256 });
   }
 
   @Post('uploads/:id/complete')

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
 import { FileDigest, FileHashWorker } from '../common/file-hash-worker';
@@ -145,7 +145,7 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Streams one part to the store, checking its size and (when sent) its sha256 on the way. */
-  async putPart(project: ProjectContext, id: string, rawNumber: string, body: PartBody): Promise<UploadPartDto> {
+  async putPart(project: ProjectContext, actor: Actor, id: string, rawNumber: string, body: PartBody): Promise<UploadPartDto> {
     const upload = await this.row(this.dataSource.manager, project, id);
     const number = /^[1-9][0-9]{0,4}$/.test(rawNumber) ? Number(rawNumber) : NaN;
     if (!(number <= upload.part_count)) {
@@ -195,7 +195,14 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
       if (error instanceof StoreRuleError && error.code === 'NoSuchUpload') throw new WharfError('upload_not_open', `Upload ${id} is no longer open`);
       throw error;
     }
-    const recorded = await this.recordPart(id, number, expected, verifier.digest, etag).catch(async (error: unknown) => {
+    // One audit record per part, written with the part's row: who sent which bytes into a session.
+    const audit: AuditEntry = {
+      action: 'upload.part',
+      target: `${project.name}/${upload.model_name}@${upload.version_number}/${upload.path}`,
+      project: project.name,
+      details: { upload: id, part: number, size: expected, sha256: verifier.digest },
+    };
+    const recorded = await this.recordPart(actor, audit, id, number, expected, verifier.digest, etag).catch(async (error: unknown) => {
       if (copier) await rm(copier.file, { force: true });
       throw error;
     });
@@ -214,7 +221,7 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
     return null;
   }
 
-  private recordPart(id: string, number: number, expected: number, sha256: string | null, etag: string): Promise<UploadPartDto> {
+  private recordPart(actor: Actor, audit: AuditEntry, id: string, number: number, expected: number, sha256: string | null, etag: string): Promise<UploadPartDto> {
     return this.dataSource.transaction(async (manager) => {
       const touched = await returning(
         manager,
@@ -228,6 +235,7 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
          RETURNING *`,
         [id, number, expected, sha256, etag],
       );
+      await this.audit.record(manager, actor, audit);
       return partDto(part);
     });
   }

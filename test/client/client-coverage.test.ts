@@ -12,7 +12,8 @@ describe('the typed client', () => {
   let wharf: TestRegistry;
   let client: WharfClient;
   beforeAll(async () => {
-    wharf = await startTestRegistry({ WEBHOOK_DISPATCH_ENABLED: 'false' });
+    // The client's own token doubles as kube-apiserver's, so the TokenReview route is served.
+    wharf = await startTestRegistry({ WEBHOOK_DISPATCH_ENABLED: 'false', TOKENREVIEW_BEARER_TOKEN: ADMIN_TOKEN });
     client = new WharfClient({ url: wharf.url, token: ADMIN_TOKEN, retries: 0 });
   });
   afterAll(async () => {

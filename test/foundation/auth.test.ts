@@ -113,8 +113,10 @@ describe('authentication and authorization', () => {
 
   it('shows a token secret once and only its prefix afterwards', async () => {
     const created = await wharf.http.post('/api/v1/tokens').set(bearer(editorToken)).send({ name: 'laptop' }).expect(201);
-    expect(created.body.token).toMatch(/^wharf_[A-Za-z0-9_-]{43}$/);
-    expect(created.body.token.startsWith(created.body.prefix)).toBe(true);
+    expect(created.body.token).toMatch(/^wharf_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    // The prefix is the public id, and nothing of the secret after it.
+    expect(created.body.prefix).toMatch(/^wharf_[0-9a-f]{12}$/);
+    expect(created.body.token.startsWith(`${created.body.prefix}_`)).toBe(true);
     const [{ secret_sha256: hash }]: { secret_sha256: string }[] = await wharf.registry.dataSource.query(
       `SELECT secret_sha256 FROM api_tokens WHERE id = $1`,
       [created.body.id],

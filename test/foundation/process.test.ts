@@ -24,7 +24,7 @@ describe('the registry as a process on embedded defaults', () => {
     let token: string;
     try {
       // The banner goes to stderr, "listening" to stdout: the two pipes are read independently.
-      const printed = await eventually(async () => first.output.join('\n').match(/wharf_[A-Za-z0-9_-]{43}/), 'the generated token on stderr', 5_000, 20);
+      const printed = await eventually(async () => first.output.join('\n').match(/wharf_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/), 'the generated token on stderr', 5_000, 20);
       expect(printed).not.toBeNull();
       token = printed![0];
       const file = path.join(dataDir, 'initial-admin-token');
@@ -37,7 +37,7 @@ describe('the registry as a process on embedded defaults', () => {
 
     const second = await startRegistryProcess({ DATA_DIR: dataDir, WHARF_ADMIN_TOKEN: '' });
     try {
-      expect(second.output.join('\n')).not.toMatch(/wharf_[A-Za-z0-9_-]{43}/);
+      expect(second.output.join('\n')).not.toMatch(/wharf_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/);
       const projects = await supertest(second.url).get('/api/v1/projects').set(bearer(token)).expect(200);
       expect(projects.body.items.map((p: { name: string }) => p.name)).toEqual(['kept']);
     } finally {

@@ -26,8 +26,6 @@ interface Recipe {
 /** POST routes that change nothing and so write no audit record, with the reason. */
 const NOT_MUTATIONS: Record<string, string> = {
   'POST /api/v1/authn/tokenreview': 'a question from kube-apiserver about a token; answers, stores nothing',
-  'PUT /api/v1/uploads/:id/parts/:number':
-    'stores one part of an upload session (a file may have thousands); the session\'s creation, completion and abort are audited',
 };
 
 const model = (project: string, name = 'm') => async (http: Http) => {
@@ -159,6 +157,13 @@ const RECIPES: Record<string, Recipe> = {
   'POST /api/v1/uploads/:id/complete': {
     prepare: upload('walk-complete', true),
     request: (http, ids) => http.post(`/api/v1/uploads/${ids.id}/complete`).set(admin),
+    status: 200,
+  },
+  // One record per part: which principal sent which bytes (upload.part), with the part's row.
+  'PUT /api/v1/uploads/:id/parts/:number': {
+    prepare: upload('walk-part', false),
+    request: (http, ids) =>
+      http.put(`/api/v1/uploads/${ids.id}/parts/1`).set(admin).set('Content-Type', 'application/octet-stream').send(Buffer.from('walk-part bytes')),
     status: 200,
   },
   'DELETE /api/v1/uploads/:id': {

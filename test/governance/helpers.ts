@@ -1,5 +1,6 @@
 import { ADMIN_TOKEN, bearer, TestRegistry } from '../support/test-registry';
 import type { Role } from '../../src/auth/roles';
+import { AuthService } from '../../src/auth/auth.service';
 
 type Http = TestRegistry['http'];
 
@@ -22,4 +23,20 @@ export async function memberToken(
     .send({ name: `${principal}-token`, principal, ...token })
     .expect(201);
   return { token: created.body.token, id: created.body.id };
+}
+
+/**
+ * Uses a token until the registry keeps it in its token cache. A replica hears its own
+ * invalidations back through LISTEN a moment after each write (membership changes empty the
+ * token cache), so a token verified right after a write may be forgotten again at once.
+ */
+export async function untilCached(registry: TestRegistry, token: string, use: () => Promise<unknown>): Promise<void> {
+  const auth = registry.registry.app.get(AuthService);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await use();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (auth.cachedAuthentication(token)) return;
+    if (Date.now() > deadline) throw new Error('the token was never kept in the token cache');
+  }
 }

@@ -1,6 +1,6 @@
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 import { kubernetesModel } from './esm';
-import { createProject, memberToken } from './helpers';
+import { createProject, memberToken, untilCached } from './helpers';
 
 const V1 = 'authentication.k8s.io/v1';
 const V1BETA1 = 'authentication.k8s.io/v1beta1';
@@ -15,13 +15,16 @@ const review = (apiVersion: string, token: string, audiences?: string[]) => ({
   status: { user: {} },
 });
 
+/** What kube-apiserver presents as its own bearer token (TOKENREVIEW_BEARER_TOKEN). */
+const CALLER = 'kube-apiserver-shared-secret-0123456789';
+
 describe('POST /api/v1/authn/tokenreview (Kubernetes webhook token authentication)', () => {
   let registry: TestRegistry;
   let alice: { token: string; id: string };
   let aliceId: string;
 
   beforeAll(async () => {
-    registry = await startTestRegistry();
+    registry = await startTestRegistry({ TOKENREVIEW_BEARER_TOKEN: CALLER });
     await createProject(registry.http, 'vision');
     await createProject(registry.http, 'speech');
     alice = await memberToken(registry.http, 'vision', 'alice', 'editor');
@@ -30,7 +33,7 @@ describe('POST /api/v1/authn/tokenreview (Kubernetes webhook token authenticatio
   });
   afterAll(() => registry?.close());
 
-  const post = (body: unknown) => registry.http.post('/api/v1/authn/tokenreview').send(body as object);
+  const post = (body: unknown) => registry.http.post('/api/v1/authn/tokenreview').set(bearer(CALLER)).send(body as object);
 
   it.each([V1, V1BETA1])('authenticates a valid token in %s with the exact Kubernetes shape', async (apiVersion) => {
     const response = await post(review(apiVersion, alice.token)).expect(200);
@@ -123,7 +126,12 @@ describe('POST /api/v1/authn/tokenreview (Kubernetes webhook token authenticatio
   });
 
   it('answers 400 to a body that is not JSON', async () => {
-    const response = await registry.http.post('/api/v1/authn/tokenreview').set('Content-Type', 'application/json').send('{"kind":').expect(400);
+    const response = await registry.http
+      .post('/api/v1/authn/tokenreview')
+      .set(bearer(CALLER))
+      .set('Content-Type', 'application/json')
+      .send('{"kind":')
+      .expect(400);
     expect(response.body.code).toBe('validation_failed');
   });
 
@@ -134,7 +142,6 @@ describe('POST /api/v1/authn/tokenreview (Kubernetes webhook token authenticatio
 });
 
 describe('the TokenReview endpoint with a configured caller token and audiences', () => {
-  const CALLER = 'kube-apiserver-shared-secret-0123456789';
   let registry: TestRegistry;
 
   beforeAll(async () => {
@@ -167,5 +174,62 @@ describe('the TokenReview endpoint with a configured caller token and audiences'
       kind: 'TokenReview',
       status: { authenticated: false, error: 'The token is not valid for any of the requested audiences' },
     });
+  });
+});
+
+describe('the TokenReview endpoint without a configured caller token', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startTestRegistry();
+  });
+  afterAll(() => registry?.close());
+
+  it('is not served at all, so nobody can ask it whether a token is good', async () => {
+    for (const headers of [{}, bearer(ADMIN_TOKEN)]) {
+      const response = await registry.http.post('/api/v1/authn/tokenreview').set(headers).send(review(V1, ADMIN_TOKEN)).expect(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body.code).toBe('tokenreview_disabled');
+      expect(JSON.stringify(response.body)).not.toContain('authenticated');
+    }
+  });
+});
+
+describe('failed TokenReviews count against the caller', () => {
+  let registry: TestRegistry;
+  let alice: { token: string };
+  let bob: { token: string };
+  const reviewFrom = (address: string, token: string, caller = CALLER) =>
+    registry.http.post('/api/v1/authn/tokenreview').set(bearer(caller)).set('X-Forwarded-For', address).send(review(V1, token));
+
+  beforeAll(async () => {
+    registry = await startTestRegistry({ TOKENREVIEW_BEARER_TOKEN: CALLER, RATE_LIMIT_AUTH_FAILURES: '3/60s', TRUST_PROXY: 'loopback' });
+    await createProject(registry.http, 'vision');
+    alice = await memberToken(registry.http, 'vision', 'alice', 'viewer');
+    // Made before alice's review: a membership change empties every replica's token cache.
+    bob = await memberToken(registry.http, 'vision', 'bob', 'viewer');
+    // Reviewed: from now on this replica knows the token is good.
+    await untilCached(registry, alice.token, () => reviewFrom('192.0.2.1', alice.token).expect(200));
+  });
+  afterAll(() => registry?.close());
+
+  it('answers 429 once a caller has had its budget of refused tokens, and still reviews known good tokens', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const refused = await reviewFrom('192.0.2.1', `wharf_guess_${i}_0000000000000000000000`).expect(200);
+      expect(refused.body.status.authenticated).toBe(false);
+    }
+    const limited = await reviewFrom('192.0.2.1', 'wharf_guess_3_0000000000000000000000').expect(429);
+    expect(limited.body.code).toBe('rate_limited');
+    expect(limited.headers['ratelimit-policy']).toBe('"auth-failures";q=3;w=60');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // A token not yet verified is not looked up for this caller now, even a good one.
+    await reviewFrom('192.0.2.1', bob.token).expect(429);
+    expect((await reviewFrom('192.0.2.1', alice.token).expect(200)).body.status.authenticated).toBe(true);
+    // Another caller address has its own budget.
+    expect((await reviewFrom('192.0.2.2', bob.token).expect(200)).body.status.authenticated).toBe(true);
+  });
+
+  it('counts a wrong caller token as a failed authentication of the caller', async () => {
+    for (let i = 0; i < 3; i += 1) await reviewFrom('192.0.2.3', alice.token, `wrong-caller-token-${i}-000000000000`).expect(401);
+    await reviewFrom('192.0.2.3', alice.token, 'wrong-caller-token-4-000000000000').expect(429);
   });
 });

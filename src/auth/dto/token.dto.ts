@@ -81,8 +81,15 @@ export class TokenDto {
   @ApiProperty()
   name!: string;
 
-  @ApiProperty({ description: 'First characters of the token, to tell tokens apart', example: 'wharf_Xy12ab' })
-  prefix!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The public id at the start of the token (`wharf_<12 hex>`), no part of its secret, to tell tokens apart; ' +
+      'null for the WHARF_ADMIN_TOKEN bootstrap token and tokens made before public ids',
+    example: 'wharf_3f9c0a41b27e',
+  })
+  prefix!: string | null;
 
   @ApiProperty({ example: 'alice' })
   principal!: string;

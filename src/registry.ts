@@ -9,6 +9,8 @@ import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ProblemFilter } from './common/errors/problem.filter';
+import { CorsPolicy } from './common/http/cors';
+import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/validation/validation';
 import { WharfConfig } from './config/config';
 import { dataSourceOptions, DatabaseTarget, runMigrations } from './database/data-source';
@@ -110,6 +112,8 @@ function configureApp(app: NestExpressApplication, config: WharfConfig, logger: 
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   app.use(httpLogging(logger));
   app.use(metrics.middleware());
+  app.use(securityHeaders());
+  app.use(new CorsPolicy(config.CORS_ALLOWED_ORIGINS).middleware());
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());

@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiPathParams } from '../common/http/api-path-params';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { actorOf, Actor, AuthContext, ProjectContext, WharfRequest } from './auth-context';
 import { Role } from './roles';
@@ -56,6 +57,8 @@ export const NodeAgent = () =>
 export const ProjectAccess = (role: Role) =>
   applyDecorators(
     SetMetadata(ACCESS_METADATA, { kind: 'project', role } satisfies AccessRule),
+    // The guard reads `:project`, so the route declares it even where the handler does not.
+    ApiPathParams('project'),
     ApiBearerAuth(),
     ApiProblems('rate_limited', 'unauthenticated', 'token_invalid', 'token_expired', 'token_revoked', 'forbidden', 'project_not_found'),
   );

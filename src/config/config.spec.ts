@@ -53,6 +53,22 @@ describe('loadConfig', () => {
     expect(problemsOf({ S3_ENDPOINT: 'http://minio:9000' })[0]).toMatch(/S3_ACCESS_KEY=\(unset\): .*required/);
   });
 
+  it('allows no cross-origin access by default and reads a list of origins or *', () => {
+    expect(loadConfig({}).CORS_ALLOWED_ORIGINS).toEqual([]);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: 'https://console.example.com, http://localhost:3000' }).CORS_ALLOWED_ORIGINS).toEqual([
+      'https://console.example.com',
+      'http://localhost:3000',
+    ]);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: '*' }).CORS_ALLOWED_ORIGINS).toEqual(['*']);
+  });
+
+  it.each(['console.example.com', 'https://console.example.com/', 'https://console.example.com/app', 'ftp://x.example.com', '*, https://a.example.com'])(
+    'refuses CORS_ALLOWED_ORIGINS=%s, which is not an origin list',
+    (value) => {
+      expect(problemsOf({ CORS_ALLOWED_ORIGINS: value })).toEqual([expect.stringMatching(/^CORS_ALLOWED_ORIGINS=.*: must be \* or comma-separated origins/)]);
+    },
+  );
+
   it('knows every variable by name', () => {
     expect(CONFIG_VARIABLES).toEqual(expect.arrayContaining(['PORT', 'DATA_DIR', 'DATABASE_URL', 'WHARF_ADMIN_TOKEN', 'LOG_LEVEL']));
   });

@@ -31,6 +31,18 @@ const rateLimitPolicy = z
   .string()
   .regex(/^(0|[1-9][0-9]{0,8}\/[1-9][0-9]{0,5}s)$/, 'must be "<requests>/<seconds>s" (e.g. 300/60s) or 0 for unlimited');
 
+/** An origin as browsers send it: scheme, host and port, no path. */
+const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?)(:[0-9]{1,5})?$/;
+
+/** `*`, or comma-separated origins: `https://console.example.com, http://localhost:3000`. */
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .refine(
+    (origins) => (origins.length === 1 && origins[0] === '*') || origins.every((origin) => ORIGIN.test(origin)),
+    'must be * or comma-separated origins such as https://console.example.com (scheme://host[:port], no path)',
+  );
+
 export const configSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -52,6 +64,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^(true|false|[0-9]{1,2}|[-a-zA-Z0-9.:/, ]+)$/, 'must be true, false, a hop count, or comma-separated addresses/subnets')
     .default('false'),
+  /**
+   * Web origins whose pages may call the API from a browser (the web console's). Unset: none,
+   * and no CORS header is sent.
+   */
+  CORS_ALLOWED_ORIGINS: originList.default(''),
   MAX_METADATA_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
   S3_ENDPOINT: httpUrl.optional(),
   S3_BUCKET: z

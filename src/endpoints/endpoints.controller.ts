@@ -6,9 +6,11 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { EndpointDto, EndpointPageDto, ListEndpointsQuery, PutEndpointDto, RouteDecisionDto, RouteQuery } from './dto/endpoint.dto';
 import { EndpointsService } from './endpoints.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('endpoints')
 @Controller('api/v1/projects/:project/endpoints')
+@ApiPathParams('project')
 export class EndpointsController {
   constructor(@Inject(EndpointsService) private readonly endpoints: EndpointsService) {}
 

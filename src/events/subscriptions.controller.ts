@@ -13,10 +13,12 @@ import {
   SubscriptionPageDto,
 } from './dto/subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 /** Webhook subscriptions are the project admin's: they send project data to outside URLs. */
 @ApiTags('events')
 @Controller('api/v1/projects/:project/subscriptions')
+@ApiPathParams('project')
 export class SubscriptionsController {
   constructor(@Inject(SubscriptionsService) private readonly subscriptions: SubscriptionsService) {}
 

@@ -10,9 +10,10 @@ import { ApiProblems } from '../common/http/api-problems.decorator';
 import { FileDto, FileListDto } from './dto/file.dto';
 import { Download, FilesService } from './files.service';
 import { sendExtents } from './send-extents';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 /** What a download (GET or HEAD) can be refused with. */
-const DOWNLOAD_PROBLEMS: ErrorCode[] = ['validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found'];
+const DOWNLOAD_PROBLEMS: ErrorCode[] = ['validation_failed', 'invalid_name', 'invalid_path', 'invalid_reference', 'model_not_found', 'tag_not_found', 'version_not_found', 'file_not_found', 'range_not_satisfiable'];
 
 /** Express 5 hands a `*path` wildcard over as its decoded segments. */
 function joinPath(raw: string | string[]): string {
@@ -21,6 +22,7 @@ function joinPath(raw: string | string[]): string {
 
 @ApiTags('files')
 @Controller('api/v1/projects/:project/models/:model/versions')
+@ApiPathParams('project', 'model')
 export class FilesController {
   constructor(@Inject(FilesService) private readonly files: FilesService) {}
 
@@ -68,6 +70,7 @@ export class FilesController {
   @Head(':ref/files/*path')
   @ProjectAccess('viewer')
   @RateLimitClass('download')
+  @ApiPathParams('path')
   @ApiOperation({ summary: 'The headers of a download: size, ETag, Accept-Ranges' })
   @ApiResponse({ status: 200, description: 'The file exists' })
   @ApiProblems(...DOWNLOAD_PROBLEMS)
@@ -87,13 +90,13 @@ export class FilesController {
   @Get(':ref/files/*path')
   @ProjectAccess('viewer')
   @RateLimitClass('download')
+  @ApiPathParams('path')
   @ApiOperation({ summary: 'Download a file (Range, ETag = sha256, If-None-Match; may redirect to a presigned S3 URL)' })
   @ApiProduces('application/octet-stream')
   @ApiResponse({ status: 200, description: 'The file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
   @ApiResponse({ status: 206, description: 'The requested range', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
   @ApiResponse({ status: 302, description: 'Redirect to a presigned URL (S3_PRESIGNED_DOWNLOADS)' })
   @ApiResponse({ status: 304, description: 'If-None-Match matched' })
-  @ApiResponse({ status: 416, description: 'The range starts past the end of the file' })
   @ApiProblems(...DOWNLOAD_PROBLEMS)
   @ApiProblems('file_content_missing', 'storage_unavailable')
   async download(
@@ -110,6 +113,11 @@ export class FilesController {
 }
 
 async function send(response: Response, download: Download): Promise<void> {
+  if (download.problem) {
+    // The problem filter answers it, like every other refusal; Content-Range says the size.
+    response.set(download.headers);
+    throw download.problem;
+  }
   response.status(download.status).set(download.headers);
   if (!download.body) {
     response.end();

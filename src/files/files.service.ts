@@ -25,6 +25,8 @@ export interface Download {
   headers: Record<string, string>;
   /** The bytes: a stream, or where they lie on local disk (the fs driver). */
   body?: Readable | FileExtent[];
+  /** Why there are no bytes (416): answered as a problem, with `headers` still set. */
+  problem?: WharfError;
 }
 
 /** The database lists the file but the store lost its bytes (a bucket that came back empty). */
@@ -103,7 +105,13 @@ export class FilesService {
     };
     if (etagMatches(request.ifNoneMatch, etag)) return { status: 304, headers };
     const range = parseRange(request.range, size);
-    if (range === 'unsatisfiable') return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${size}` } };
+    if (range === 'unsatisfiable') {
+      return {
+        status: 416,
+        headers: { 'Content-Range': `bytes */${size}` },
+        problem: new WharfError('range_not_satisfiable', `${request.range} asks for bytes outside the ${size}-byte file`, { size }),
+      };
+    }
     if (request.method === 'GET' && this.config.S3_PRESIGNED_DOWNLOADS && this.store.presignedGet) {
       const name = path.split('/').pop()!;
       const location = await this.store.presignedGet(rows[0].storage_key, this.config.S3_PRESIGNED_TTL_SECONDS, name);

@@ -5,10 +5,12 @@ import { ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ProjectStorageDto } from './dto/storage.dto';
 import { FilesService } from './files.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 /** Storage use. The quota itself is set with `PUT /projects/{project}/quota` (storage, cpu, memory, gpu). */
 @ApiTags('projects')
 @Controller('api/v1/projects/:project/storage')
+@ApiPathParams('project')
 export class StorageController {
   constructor(@Inject(FilesService) private readonly files: FilesService) {}
 

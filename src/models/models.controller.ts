@@ -5,9 +5,11 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { CreateModelDto, ListModelsQuery, ModelDto, ModelPageDto, UpdateModelDto } from './dto/model.dto';
 import { ModelsService } from './models.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('models')
 @Controller('api/v1/projects/:project/models')
+@ApiPathParams('project')
 export class ModelsController {
   constructor(@Inject(ModelsService) private readonly models: ModelsService) {}
 

@@ -6,6 +6,7 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { HeartbeatDto, HeartbeatReplyDto, ListNodesQuery, LocationListDto, NodeDto, NodeListDto } from './dto/node.dto';
 import { NodesService } from './nodes.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('nodes')
 @Controller('api/v1/nodes')
@@ -54,6 +55,7 @@ export class NodesController {
 
 @ApiTags('nodes')
 @Controller('api/v1/projects/:project/models/:model/versions/:version/locations')
+@ApiPathParams('project', 'model', 'version')
 export class LocationsController {
   constructor(@Inject(NodesService) private readonly nodes: NodesService) {}
 

@@ -5,9 +5,11 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { PutQuotaDto, QuotaDto } from './dto/quota.dto';
 import { QuotaService } from './quota.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('projects')
 @Controller('api/v1/projects/:project/quota')
+@ApiPathParams('project')
 export class QuotaController {
   constructor(@Inject(QuotaService) private readonly quotas: QuotaService) {}
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { PROBLEM_CONTENT_TYPE, problemDocument } from '../common/errors/problem';
+import { SECURITY_HEADERS } from '../common/http/security-headers';
 import { METRICS, Metrics } from '../observability/metrics';
 import { RateLimitDecision, RateLimiter, tokenClientKey } from '../ratelimit/rate-limiter';
 import { hashTokenSecret } from '../auth/token-secret';
@@ -42,7 +43,8 @@ export class ResolveFastPath {
 
   /** Answers the request and returns true, or returns false having touched nothing. */
   tryHandle(request: IncomingMessage, response: ServerResponse): boolean {
-    if (request.method !== 'GET' || request.headers['if-none-match'] !== undefined) return false;
+    // A browser's cross-origin call takes the full path, which applies the CORS policy.
+    if (request.method !== 'GET' || request.headers['if-none-match'] !== undefined || request.headers.origin !== undefined) return false;
     const match = RESOLVE_PATH.exec(request.url ?? '');
     if (!match) return false;
     const authorization = request.headers.authorization;
@@ -89,6 +91,7 @@ export class ResolveFastPath {
       headers['Retry-After'] = String(decision.retryAfterSeconds);
     }
     response.writeHead(status, {
+      ...SECURITY_HEADERS,
       ...headers,
       'Content-Type': status === 200 ? 'application/json; charset=utf-8' : `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
       'Content-Length': Buffer.byteLength(body),

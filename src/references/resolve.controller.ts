@@ -5,9 +5,11 @@ import { ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ResolvedVersionDto, ResolveQuery } from './dto/resolve.dto';
 import { ResolveService } from './resolve.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('tags')
 @Controller('api/v1/projects/:project/models/:model/resolve')
+@ApiPathParams('project', 'model')
 export class ResolveController {
   constructor(@Inject(ResolveService) private readonly resolver: ResolveService) {}
 

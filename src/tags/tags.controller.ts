@@ -5,9 +5,11 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ListTagsQuery, ReasonDto, TagDto, TagHistoryPageDto, TagHistoryQuery, TagPageDto, TagTargetDto } from './dto/tag.dto';
 import { TagsService } from './tags.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('tags')
 @Controller('api/v1/projects/:project/models/:model/tags')
+@ApiPathParams('project', 'model')
 export class TagsController {
   constructor(@Inject(TagsService) private readonly tags: TagsService) {}
 

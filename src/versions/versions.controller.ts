@@ -5,9 +5,11 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { CreateVersionDto, ListVersionsQuery, UpdateVersionDto, VersionDto, VersionPageDto } from './dto/version.dto';
 import { VersionsService } from './versions.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('versions')
 @Controller('api/v1/projects/:project/models/:model/versions')
+@ApiPathParams('project', 'model')
 export class VersionsController {
   constructor(@Inject(VersionsService) private readonly versions: VersionsService) {}
 

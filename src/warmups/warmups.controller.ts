@@ -5,9 +5,11 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { CreateWarmupDto, WarmupDto, WarmupListDto } from './dto/warmup.dto';
 import { WarmupsService } from './warmups.service';
+import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('warmups')
 @Controller('api/v1/projects/:project/warmups')
+@ApiPathParams('project')
 export class WarmupsController {
   constructor(@Inject(WarmupsService) private readonly warmups: WarmupsService) {}
 

@@ -5,7 +5,7 @@ interface Operation {
   summary?: string;
   security?: Record<string, unknown>[];
   requestBody?: unknown;
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; required?: boolean }[];
   responses: Record<string, { description: string; content?: Record<string, { schema?: unknown }> }>;
 }
 
@@ -69,6 +69,19 @@ describe('the OpenAPI document', () => {
         expect({ name, body: Boolean(operation.requestBody) }).toEqual({ name, body: true });
       }
     }
+  });
+
+  it('declares every {parameter} of every path as a path parameter of each of its operations', () => {
+    const undeclared: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+      for (const [method, operation] of Object.entries(operations)) {
+        const declared = new Set((operation.parameters ?? []).filter((parameter) => parameter.in === 'path' && parameter.required).map((parameter) => parameter.name));
+        for (const name of names) if (!declared.has(name)) undeclared.push(`${method.toUpperCase()} ${path}: {${name}} (declared: ${JSON.stringify(operation.parameters ?? [])})`);
+      }
+    }
+    expect(undeclared).toEqual([]);
+    expect(Object.keys(document.paths).filter((path) => path.includes('{')).length).toBeGreaterThan(30);
   });
 
   it('serves the Swagger UI', async () => {

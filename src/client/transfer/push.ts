@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { open, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { UploadDto } from '../../uploads/dto/upload.dto';
+import { planUpload } from '../../uploads/upload-plan';
 import { WharfApiError } from '../errors';
 import { WharfClient } from '../wharf-client';
-import { assertUnchanged, changedWhilePushed, hashFile, listLocalFiles, LocalFile } from './local-files';
+import { digestFile } from './file-digests';
+import { assertUnchanged, changedWhilePushed, listLocalFiles, LocalFile } from './local-files';
 import { NO_PROGRESS, ProgressFactory } from './progress-sink';
 
 export interface PushOptions {
@@ -32,8 +34,21 @@ export interface PushResult {
   resumed: boolean;
 }
 
+/**
+ * The part size the registry is expected to choose (its default UPLOAD_PART_SIZE): part digests
+ * are computed for it while the file is hashed. A registry that chose another size gets each
+ * part hashed as it is sent instead.
+ */
+const EXPECTED_PART_SIZE = 16 * 1024 * 1024;
+
+/** A local file with the sha256 of each of its parts of `partSize` bytes. */
+interface HashedFile extends LocalFile {
+  partSize: number;
+  partSha256: string[];
+}
+
 interface PartTask {
-  file: LocalFile;
+  file: HashedFile;
   upload: UploadDto;
   number: number;
 }
@@ -66,9 +81,11 @@ export async function push(client: WharfClient, options: PushOptions): Promise<P
   const totalBytes = await sizes(listed);
   const progress = options.progress ?? NO_PROGRESS;
   const hashing = progress('hashing', totalBytes);
-  const files: LocalFile[] = [];
+  const files: HashedFile[] = [];
   for (const entry of listed) {
-    files.push({ ...entry, ...(await hashFile(entry.absolute, (bytes) => hashing.add(bytes))) });
+    // One read per file for both digests; sending then only reads the parts it sends.
+    const partSizeFor = (size: number) => planUpload(size, EXPECTED_PART_SIZE).partSize;
+    files.push({ ...entry, ...(await digestFile(entry.absolute, partSizeFor, (bytes) => hashing.add(bytes))) });
   }
   hashing.finish();
 
@@ -102,8 +119,13 @@ export async function push(client: WharfClient, options: PushOptions): Promise<P
     const buffer = reused && reused.length >= task.upload.partSize ? reused : Buffer.allocUnsafe(task.upload.partSize);
     try {
       const body = await readPart(task.file, task.upload, task.number, buffer);
-      const sha256 = createHash('sha256').update(body).digest('hex');
-      await client.putPart(task.upload.id, task.number, body, sha256);
+      const known = task.upload.partSize === task.file.partSize ? task.file.partSha256[task.number - 1] : undefined;
+      const sha256 = known ?? createHash('sha256').update(body).digest('hex');
+      await client.putPart(task.upload.id, task.number, body, sha256).catch((error: unknown) => {
+        // The digest was taken when the file was hashed: bytes that differ now changed since.
+        if (known && error instanceof WharfApiError && error.code === 'part_digest_mismatch') throw changedWhilePushed(task.file);
+        throw error;
+      });
       bytesSent += body.length;
       sending.add(body.length);
     } finally {

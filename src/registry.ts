@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ProblemFilter } from './common/errors/problem.filter';
+import { JSON_MEDIA_TYPES, JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { createValidationPipe } from './common/validation/validation';
 import { WharfConfig } from './config/config';
 import { dataSourceOptions, DatabaseTarget, runMigrations } from './database/data-source';
@@ -107,8 +108,9 @@ function configureApp(app: NestExpressApplication, config: WharfConfig, logger: 
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   app.use(httpLogging(logger));
   app.use(metrics.middleware());
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: JSON_MEDIA_TYPES });
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new JsonBodyInterceptor());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   setupOpenApi(app);

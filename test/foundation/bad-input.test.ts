@@ -134,6 +134,22 @@ describe('bad input at the edge', () => {
     });
   });
 
+  it.each([
+    ['__proto__ in a new version', 'post', '/models/m1/versions', '{"__proto__":{"polluted":true}}'],
+    ['constructor in a model update', 'patch', '/models/m1', '{"constructor":{"prototype":{"polluted":true}}}'],
+    ['__proto__ inside metadata', 'post', '/models/m1/versions', '{"metadata":{"a":{"__proto__":{"x":1}}}}'],
+    ['toString beside a quota', 'put', '/quota', '{"toString":"x","storage":"5Gi"}'],
+    ['constructor as a plain value', 'post', '/models/m1/versions', '{"constructor":1}'],
+  ] as const)('refuses a prototype key (%s) with 400 and stores nothing', async (_, method, path, raw) => {
+    const before = await counts();
+    const quotaBefore = await quota();
+    const response = await wharf.http[method](ml(path)).set(bearer(ADMIN_TOKEN)).set('Content-Type', 'application/json').send(raw);
+    expectProblem(response, 400, 'validation_failed');
+    expect(await counts()).toEqual(before);
+    expect(await quota()).toEqual(quotaBefore);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   describe('explicit null where a value is expected', () => {
     it.each([
       ['a model description', 'post', '/models', { name: 'null-desc', description: null }],

@@ -12,6 +12,9 @@ import { FieldError } from '../errors/wharf-error';
  *   needs more.
  * - A number a double cannot hold exactly (beyond ±2^53, or not finite as `1e400` parses): it
  *   would be stored as something other than what was sent, or overflow a column.
+ * - A key that names a JavaScript prototype (`__proto__`, or `constructor`/`prototype` holding an
+ *   object): class-transformer drops them without a word, so the unknown-field rule never saw
+ *   them, and they are the shape of prototype-pollution attempts.
  */
 export const MAX_INPUT_DEPTH = 32;
 
@@ -20,6 +23,15 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function stringProblem(value: string): string | undefined {
   if (value.includes('\u0000')) return 'must not contain a NUL character';
   if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (it has a lone UTF-16 surrogate)';
+  return undefined;
+}
+
+function keyProblem(key: string, value: unknown): string | undefined {
+  const problem = stringProblem(key);
+  if (problem) return `its key ${problem}`;
+  if (key === '__proto__' || ((key === 'constructor' || key === 'prototype') && typeof value === 'object' && value !== null)) {
+    return 'is not allowed (it names a JavaScript prototype)';
+  }
   return undefined;
 }
 
@@ -55,9 +67,9 @@ export function unsafeInputProblems(value: unknown, field: string): FieldError[]
     }
     const entries = Array.isArray(current) ? current.map((item, index) => [String(index), item] as const) : Object.entries(current);
     for (const [key, item] of entries) {
-      const keyProblem = stringProblem(key);
+      const problem = keyProblem(key, item);
       const child = at ? `${at}.${safeKey(key)}` : safeKey(key);
-      if (keyProblem) problems.push({ field: child, message: `its key ${keyProblem}` });
+      if (problem) problems.push({ field: child, message: problem });
       else walk(item, child, depth + 1);
     }
   };

@@ -47,6 +47,17 @@ function unexpectedNulls(value: unknown, at: string, problems: FieldError[]): vo
 }
 
 /**
+ * Fields named like members of every object (`constructor`, `toString`, `hasOwnProperty`…) are
+ * dropped by class-transformer and so pass the unknown-field rule unseen: name them as unknown.
+ */
+function inheritedKeys(value: unknown, metadata: ArgumentMetadata): FieldError[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof metadata.metatype !== 'function') return [];
+  return Object.keys(value)
+    .filter((key) => key in Object.prototype)
+    .map((key) => ({ field: key, message: 'unknown field' }));
+}
+
+/**
  * The global pipe: strips nothing silently. Unknown fields are refused (a typo in a field name
  * must not pass unnoticed), every bad field is named in `errors`. Before and after the DTO rules
  * it applies the rules every input shares (safe-input.ts, and null only where documented), for
@@ -57,7 +68,7 @@ class WharfValidationPipe extends ValidationPipe {
     // Custom decorators hand over what the server derived (the principal, the project), not input.
     if (metadata.type === 'custom') return super.transform(value, metadata);
     const field = metadata.type === 'param' || (metadata.type === 'query' && metadata.data) ? metadata.data ?? '' : '';
-    const raw = unsafeInputProblems(value, field);
+    const raw = [...unsafeInputProblems(value, field), ...inheritedKeys(value, metadata)];
     if (raw.length) throw validationFailed(raw);
     const transformed: unknown = await super.transform(value, metadata);
     const problems = unsafeInputProblems(transformed, field);

@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ProblemFilter } from './common/errors/problem.filter';
-import { JSON_MEDIA_TYPES, JsonBodyInterceptor } from './common/http/json-body.interceptor';
+import { documentJsonBodies, JSON_MEDIA_TYPES, JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { createValidationPipe } from './common/validation/validation';
 import { WharfConfig } from './config/config';
 import { dataSourceOptions, DatabaseTarget, runMigrations } from './database/data-source';
@@ -129,5 +129,6 @@ function setupOpenApi(app: INestApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Wharf API token (wharf_…)' })
       .build(),
   );
+  documentJsonBodies(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -60,6 +60,19 @@ describe('bad input at the edge', () => {
       expect(await counts()).toEqual(before);
     });
 
+    it('documents the 415 on every operation that takes a JSON body', async () => {
+      const document = (await wharf.http.get('/docs-json').expect(200)).body as {
+        paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, { description: string }> }>>;
+      };
+      const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+        Object.entries(methods)
+          .filter(([, operation]) => operation.requestBody?.content['application/json'])
+          .map(([method, operation]) => ({ name: `${method} ${path}`, documented: operation.responses['415']?.description.includes('unsupported_media_type') ?? false })),
+      );
+      expect(operations.length).toBeGreaterThan(15);
+      expect(operations.filter((operation) => !operation.documented)).toEqual([]);
+    });
+
     it('accepts a +json media type and a charset parameter', async () => {
       await wharf.http
         .put(ml('/quota'))

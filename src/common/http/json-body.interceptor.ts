@@ -2,7 +2,9 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { Request } from 'express';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
+import { ERROR_CODES } from '../errors/error-codes';
 import { WharfError } from '../errors/wharf-error';
 
 /** The media types the JSON body parser reads: `application/json` and any `+json` type. */
@@ -76,4 +78,23 @@ function isEmptyBody(request: Request): Promise<boolean> {
     request.on('end', onEnd);
     request.on('error', onError);
   });
+}
+
+/**
+ * Adds the 415 this interceptor answers to every operation taking a JSON body, so the OpenAPI
+ * document lists it without each route repeating it (merged into a 415 the route documents).
+ */
+export function documentJsonBodies(document: OpenAPIObject): void {
+  const line = `\`unsupported_media_type\`: ${ERROR_CODES.unsupported_media_type.title}`;
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations) as { requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, { description?: string; content?: unknown }> }[]) {
+      if (!operation?.requestBody?.content?.['application/json'] || !operation.responses) continue;
+      const existing = operation.responses['415'];
+      if (existing?.description?.includes('unsupported_media_type')) continue;
+      operation.responses['415'] = {
+        description: existing?.description ? `${existing.description}; ${line}` : line,
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+      };
+    }
+  }
 }

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ProblemFilter } from './common/errors/problem.filter';
 import { CorsPolicy } from './common/http/cors';
+import { documentJsonBodies, JSON_MEDIA_TYPES, JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/validation/validation';
 import { WharfConfig } from './config/config';
@@ -114,8 +115,9 @@ function configureApp(app: NestExpressApplication, config: WharfConfig, logger: 
   app.use(metrics.middleware());
   app.use(securityHeaders());
   app.use(new CorsPolicy(config.CORS_ALLOWED_ORIGINS).middleware());
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: JSON_MEDIA_TYPES });
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new JsonBodyInterceptor());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   setupOpenApi(app);
@@ -136,5 +138,6 @@ function setupOpenApi(app: INestApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Wharf API token (wharf_…)' })
       .build(),
   );
+  documentJsonBodies(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

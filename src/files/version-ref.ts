@@ -4,7 +4,7 @@ import { WharfError } from '../common/errors/wharf-error';
 import { ModelsService } from '../models/models.service';
 import { VersionState } from '../versions/model-version.entity';
 import { parseVersionNumber } from '../versions/versions.service';
-import { parseReference, Selector } from '../references/reference';
+import { completeReference, parseReference, Selector } from '../references/reference';
 import { findVersion as findSelectedVersion } from '../references/version-lookup';
 
 export interface VersionRow {
@@ -38,11 +38,13 @@ export async function findVersion(
 /**
  * The version a `{ref}` segment of a download path names: a version number (`3`), a tag
  * (`prod`) or a manifest digest (`sha256:…`, or `@sha256:…`), read by the one reference parser.
+ * A reference spelling out its project or model (`vision/resnet@3`) must name the path's own:
+ * `b/m1@1` under project `a` is refused, not read as a's version 1.
  */
-export function refSelector(ref: string): Selector {
+export function refSelector(ref: string, context: { project: string; model: string }): Selector {
   if (/^[0-9]+$/.test(ref)) return { kind: 'number', number: parseVersionNumber(ref) };
   if (ref.startsWith('sha256:')) return parseReference(`@${ref}`).selector;
-  return parseReference(ref, { bareIsTag: true }).selector;
+  return completeReference(parseReference(ref, { bareIsTag: true }), context).selector;
 }
 
 export async function resolveVersionRef(
@@ -53,6 +55,6 @@ export async function resolveVersionRef(
   ref: string,
 ): Promise<VersionRow> {
   const model = await models.find(project, modelName, manager);
-  const version = await findSelectedVersion(manager, project.name, model, refSelector(ref));
+  const version = await findSelectedVersion(manager, project.name, model, refSelector(ref, { project: project.name, model: model.name }));
   return { id: version.id, number: version.number, state: version.state, modelName: model.name };
 }

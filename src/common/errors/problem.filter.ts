@@ -10,6 +10,8 @@ interface BodyParserError {
   type?: string;
   status?: number;
   expose?: boolean;
+  /** Set on zlib's errors, which the body parser passes on for a body that does not decode. */
+  errno?: number;
 }
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -70,14 +72,23 @@ export class ProblemFilter implements ExceptionFilter {
       }
     }
     const parserError = exception as BodyParserError;
-    if (parserError && typeof parserError.type === 'string' && parserError.expose) {
-      if (parserError.type === 'entity.too.large') {
+    // The body parser marks the errors that are the client's (`expose`); a body that does not
+    // decode (bad gzip, deflate or br) comes with zlib's error and no `type`.
+    const fromParser = parserError && (typeof parserError.type === 'string' || typeof parserError.errno === 'number');
+    if (fromParser && parserError.expose && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      if (parserError.type === 'entity.too.large' || parserError.status === 413) {
         return problemDocument('payload_too_large', 'The request body is larger than allowed');
       }
       if (parserError.type === 'entity.parse.failed') {
         return problemDocument('validation_failed', 'The request body is not valid JSON');
       }
-      return problemDocument('validation_failed', `The request body could not be read (${parserError.type})`);
+      if (parserError.status === 415) {
+        return problemDocument('unsupported_media_type', `The request body's charset or Content-Encoding is not supported (${parserError.type ?? 'unsupported'})`);
+      }
+      if (parserError.type === undefined && request.headers['content-encoding']) {
+        return problemDocument('validation_failed', `The request body does not decode as Content-Encoding ${JSON.stringify(request.headers['content-encoding'])}`);
+      }
+      return problemDocument('validation_failed', `The request body could not be read (${parserError.type ?? 'unreadable'})`);
     }
     this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
     return problemDocument('internal_error', 'The server could not complete the request; see the server log for this request id');

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { PageQuery } from '../../common/pagination/list-query.dto';
+import { NestedList } from '../../common/validation/nested';
 import { VERSION_STATES, VersionState } from '../../versions/model-version.entity';
 
 export const MAX_ROUTES = 16;
@@ -44,11 +45,9 @@ export class PutEndpointDto {
   description?: string;
 
   @ApiProperty({ type: [RouteInputDto], minItems: 1, maxItems: MAX_ROUTES })
-  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ROUTES)
-  @ValidateNested({ each: true })
-  @Type(() => RouteInputDto)
+  @NestedList(() => RouteInputDto)
   routes!: RouteInputDto[];
 
   @ApiPropertyOptional({ type: MirrorInputDto, nullable: true })

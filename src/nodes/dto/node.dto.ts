@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
-  IsArray,
   IsIn,
   IsInt,
   IsOptional,
@@ -10,9 +8,9 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import { IsLabels } from '../../common/validation/labels';
+import { NestedList } from '../../common/validation/nested';
 import type { EntryState } from '../assignments';
 
 export const ENTRY_STATES: readonly EntryState[] = ['pending', 'pulling', 'ready', 'evicting', 'failed'];
@@ -93,17 +91,13 @@ export class HeartbeatDto {
   agentVersion?: string;
 
   @ApiProperty({ type: [CacheEntryDto], description: `What the node holds (at most ${MAX_ENTRIES})` })
-  @IsArray()
   @ArrayMaxSize(MAX_ENTRIES)
-  @ValidateNested({ each: true })
-  @Type(() => CacheEntryDto)
+  @NestedList(() => CacheEntryDto)
   entries!: CacheEntryDto[];
 
   @ApiProperty({ type: [DemandDto], description: `Versions pods on the node asked for or hold (at most ${MAX_DEMANDS})` })
-  @IsArray()
   @ArrayMaxSize(MAX_DEMANDS)
-  @ValidateNested({ each: true })
-  @Type(() => DemandDto)
+  @NestedList(() => DemandDto)
   demands!: DemandDto[];
 }
 

@@ -89,11 +89,12 @@ export class TagHistoryQuery {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Only entries older than this sequence number (the previous page\'s nextBefore)' })
+  @ApiPropertyOptional({ minimum: 1, maximum: 2_147_483_647, description: 'Only entries older than this sequence number (the previous page\'s nextBefore)' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(2_147_483_647)
   before?: number;
 }
 

@@ -154,6 +154,17 @@ export class TagWriter {
     }
   }
 
+  /**
+   * Lock order: a tag's row before the version rows it points at. Tag changes take the tag
+   * row and then share-lock their target (or key-share it through the foreign key), so a
+   * transaction that changes which version `latest` may follow (commit, archive, unarchive,
+   * delete) takes the `latest` row here before it locks its version. Taken the other way
+   * round, an archive and a rollback or unpin of `latest` deadlocked each other.
+   */
+  async lockLatestFirst(manager: EntityManager, model: Model): Promise<void> {
+    await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR UPDATE`, [model.id, LATEST]);
+  }
+
   private async newestReady(manager: EntityManager, ctx: TagContext, exclude?: string): Promise<VersionRow | null> {
     const rows: VersionRow[] = await manager.query(
       `SELECT id, number, state, manifest_digest FROM model_versions

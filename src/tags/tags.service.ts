@@ -85,8 +85,10 @@ export class TagsService {
     }
     return this.dataSource.transaction(async (manager) => {
       const ctx = await this.context(manager, project, actor, modelName);
+      // The tag row before its target version: the lock order (TagWriter.lockLatestFirst).
+      const existing = await this.writer.lock(manager, ctx, name);
       const target = await this.target(manager, ctx, dto);
-      const { tag, created } = await this.writer.lock(manager, ctx, name, target);
+      const { tag, created } = existing.tag ? existing : await this.writer.lock(manager, ctx, name, target);
       if (tag!.pinned) throw this.pinned(ctx, name, tag!);
       await this.writer.change(manager, ctx, name, tag, { action: 'move', reason: dto.reason ?? '', to: target }, created);
       return this.view(manager, project, ctx.model, name);
@@ -115,10 +117,11 @@ export class TagsService {
     const name = assertName('tag', rawName);
     return this.dataSource.transaction(async (manager) => {
       const ctx = await this.context(manager, project, actor, modelName);
+      // The tag row before its target version: the lock order (TagWriter.lockLatestFirst).
+      const existing = await this.writer.lock(manager, ctx, name);
       const wanted = dto.version !== undefined || dto.ref !== undefined ? await this.target(manager, ctx, dto) : null;
-      const { tag, created } = wanted
-        ? await this.writer.lock(manager, ctx, name, wanted)
-        : { tag: await this.locked(manager, ctx, name), created: false };
+      if (!wanted && !existing.tag) throw this.notFound(ctx, name);
+      const { tag, created } = wanted && !existing.tag ? await this.writer.lock(manager, ctx, name, wanted) : existing;
       const to = wanted ?? currentVersion(tag!);
       if (tag!.pinned) {
         if (tag!.version_id !== to.id) throw this.pinned(ctx, name, tag!);
@@ -221,8 +224,12 @@ export class TagsService {
 
   private async locked(manager: EntityManager, ctx: TagContext, name: string): Promise<TagRow> {
     const { tag } = await this.writer.lock(manager, ctx, name);
-    if (!tag) throw new WharfError('tag_not_found', `No tag "${name}" on model "${ctx.project.name}/${ctx.model.name}"`);
+    if (!tag) throw this.notFound(ctx, name);
     return tag;
+  }
+
+  private notFound(ctx: TagContext, name: string): WharfError {
+    return new WharfError('tag_not_found', `No tag "${name}" on model "${ctx.project.name}/${ctx.model.name}"`);
   }
 
   private pinned(ctx: TagContext, name: string, tag: TagRow): WharfError {

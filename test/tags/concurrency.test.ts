@@ -192,4 +192,22 @@ describe('concurrent release operations', () => {
     const allowed = ['tag_pinned', 'no_rollback_target', 'version_in_use', 'version_state_conflict'];
     expect(answers.filter((answer) => answer.status !== 200 && (answer.status !== 409 || !allowed.includes(answer.code!)))).toEqual([]);
   });
+
+  it('stores endpoint routes to a version and to latest while that version is archived and restored, answering 2xx or 409 only', async () => {
+    await seedModel(registry.http, 'race', 'routed', 4);
+    const base = `${P}/models/routed`;
+    const answers: Answer[] = [];
+    for (let round = 0; round < 10; round++) {
+      await registry.http.delete(`${P}/endpoints/both`).set(auth);
+      await registry.http.patch(`${base}/versions/3`).set(auth).send({ state: 'ready' });
+      const burst = Array.from({ length: 12 }, (_, index) =>
+        index % 3 === 0
+          ? send('archive', registry.http.patch(`${base}/versions/3`).set(auth).send({ state: index % 2 ? 'ready' : 'archived' }))
+          : send('route', registry.http.put(`${P}/endpoints/both`).set(auth).send({ routes: [{ ref: 'routed@3', weight: 50 }, { ref: 'routed:latest', weight: 50 }] })),
+      );
+      answers.push(...(await Promise.all(burst)));
+    }
+    const allowed = ['version_in_use', 'version_not_ready', 'version_state_conflict'];
+    expect(answers.filter((answer) => answer.status !== 200 && (answer.status !== 409 || !allowed.includes(answer.code!)))).toEqual([]);
+  });
 });

@@ -30,7 +30,8 @@ describe('concurrent release operations', () => {
     // Enough connections for every request of a burst to be inside its transaction at once.
     registry = await startTestRegistry({ DATABASE_POOL_SIZE: '30' });
     await seedModel(registry.http, 'race', 'resnet', 4);
-  });
+    // Starting the embedded database alone can take most of a minute on a busy machine.
+  }, 120_000);
   afterAll(async () => registry?.close());
 
   /** Answers a request's outcome: 2xx (as 200) or the problem's status and code. */

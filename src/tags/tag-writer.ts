@@ -165,6 +165,11 @@ export class TagWriter {
     await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR UPDATE`, [model.id, LATEST]);
   }
 
+  /** Share-locks a tag row (if it exists) ahead of the lock order; see TagsService.lockBeforeTarget. */
+  async holdTag(manager: EntityManager, model: Model, name: string): Promise<void> {
+    await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR SHARE`, [model.id, name]);
+  }
+
   private async newestReady(manager: EntityManager, ctx: TagContext, exclude?: string): Promise<VersionRow | null> {
     const rows: VersionRow[] = await manager.query(
       `SELECT id, number, state, manifest_digest FROM model_versions

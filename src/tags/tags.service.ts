@@ -85,8 +85,7 @@ export class TagsService {
     }
     return this.dataSource.transaction(async (manager) => {
       const ctx = await this.context(manager, project, actor, modelName);
-      // The tag row before its target version: the lock order (TagWriter.lockLatestFirst).
-      const existing = await this.writer.lock(manager, ctx, name);
+      const existing = await this.lockBeforeTarget(manager, ctx, name, dto);
       const target = await this.target(manager, ctx, dto);
       const { tag, created } = existing.tag ? existing : await this.writer.lock(manager, ctx, name, target);
       if (tag!.pinned) throw this.pinned(ctx, name, tag!);
@@ -117,8 +116,7 @@ export class TagsService {
     const name = assertName('tag', rawName);
     return this.dataSource.transaction(async (manager) => {
       const ctx = await this.context(manager, project, actor, modelName);
-      // The tag row before its target version: the lock order (TagWriter.lockLatestFirst).
-      const existing = await this.writer.lock(manager, ctx, name);
+      const existing = await this.lockBeforeTarget(manager, ctx, name, dto);
       const wanted = dto.version !== undefined || dto.ref !== undefined ? await this.target(manager, ctx, dto) : null;
       if (!wanted && !existing.tag) throw this.notFound(ctx, name);
       const { tag, created } = wanted && !existing.tag ? await this.writer.lock(manager, ctx, name, wanted) : existing;
@@ -204,6 +202,20 @@ export class TagsService {
 
   private async context(manager: EntityManager, project: ProjectContext, actor: Actor, modelName: string): Promise<TagContext> {
     return { project, actor, model: await this.models.find(project, modelName, manager) };
+  }
+
+  /**
+   * Locks the tag before its move's target is resolved, in the one lock order: tag rows by
+   * name, then version rows (TagWriter.lockLatestFirst). A target naming a tag that sorts
+   * first has that tag share-locked before this one, so two tags moved to each other at once
+   * queue instead of deadlocking.
+   */
+  private async lockBeforeTarget(manager: EntityManager, ctx: TagContext, name: string, dto: TagTargetDto): Promise<{ tag: TagRow | null; created: boolean }> {
+    if (dto.ref !== undefined && dto.version === undefined) {
+      const { selector } = completeReference(parseReference(dto.ref, { field: 'ref' }), { project: ctx.project.name, model: ctx.model.name });
+      if (selector.kind === 'tag' && selector.tag < name) await this.writer.holdTag(manager, ctx.model, selector.tag);
+    }
+    return this.writer.lock(manager, ctx, name);
   }
 
   /** The version a move or pin names, share-locked so it cannot be archived meanwhile. */

@@ -27,8 +27,9 @@ describe('concurrent release operations', () => {
   let registry: TestRegistry;
 
   beforeAll(async () => {
-    // Enough connections for every request of a burst to be inside its transaction at once.
-    registry = await startTestRegistry({ DATABASE_POOL_SIZE: '30' });
+    // Enough connections for every request of a burst to be inside its transaction at once;
+    // no rate limit, since these bursts are one client sending thousands of writes on purpose.
+    registry = await startTestRegistry({ DATABASE_POOL_SIZE: '30', RATE_LIMIT_ENABLED: 'false' });
     await seedModel(registry.http, 'race', 'resnet', 4);
     // Starting the embedded database alone can take most of a minute on a busy machine.
   }, 120_000);
@@ -210,5 +211,19 @@ describe('concurrent release operations', () => {
     }
     const allowed = ['version_in_use', 'version_not_ready', 'version_state_conflict'];
     expect(answers.filter((answer) => answer.status !== 200 && (answer.status !== 409 || !allowed.includes(answer.code!)))).toEqual([]);
+  });
+
+  it('moves two tags to each other at once without a deadlock', async () => {
+    for (const tag of ['alpha', 'beta']) await registry.http.put(`${M}/tags/${tag}`).set(auth).send({ version: 1 }).expect(200);
+    const answers: Answer[] = [];
+    for (let round = 0; round < 10; round++) {
+      const burst = Array.from({ length: 12 }, (_, index) =>
+        index % 2
+          ? send('alpha', registry.http.put(`${M}/tags/alpha`).set(auth).send({ ref: ':beta' }))
+          : send('beta', registry.http.put(`${M}/tags/beta`).set(auth).send({ ref: ':alpha' })),
+      );
+      answers.push(...(await Promise.all(burst)));
+    }
+    expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
   });
 });

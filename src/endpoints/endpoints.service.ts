@@ -79,14 +79,21 @@ export class EndpointsService {
     const total = dto.routes.reduce((sum, route) => sum + route.weight, 0);
     if (total !== WEIGHT_TOTAL) throw invalidRoutes(`route weights are percents and must sum to ${WEIGHT_TOTAL} (they sum to ${total})`);
     return this.dataSource.transaction(async (manager) => {
-      const targets: RouteTarget[] = [];
-      for (const [index, route] of dto.routes.entries()) {
-        targets.push(await this.target(manager, project, route.ref, route.weight, false, `routes.${index}.ref`));
+      const wanted = dto.routes.map((route, index) => ({ raw: route.ref, weight: route.weight, mirror: false, field: `routes.${index}.ref` }));
+      if (dto.mirror) wanted.push({ raw: dto.mirror.ref, weight: 0, mirror: true, field: 'mirror.ref' });
+      // Tag rows before version rows, the lock order of TagWriter.lockLatestFirst: the targets
+      // naming a tag are resolved (and share-locked) first, else a route to `m@3` and one to
+      // `m:latest` deadlock against an archive of version 3.
+      const namesTag = wanted.map((route) => parseReference(route.raw, { field: route.field }).selector.kind === 'tag');
+      const order = [...wanted.keys()].sort((a, b) => Number(namesTag[b]) - Number(namesTag[a]));
+      const targets: RouteTarget[] = new Array(wanted.length);
+      for (const index of order) {
+        const route = wanted[index];
+        targets[index] = await this.target(manager, project, route.raw, route.weight, route.mirror, route.field);
       }
-      const refs = targets.map((target) => target.ref);
+      const refs = targets.filter((target) => !target.mirror).map((target) => target.ref);
       const duplicate = refs.find((ref, index) => refs.indexOf(ref) !== index);
       if (duplicate) throw invalidRoutes(`route ${duplicate} is listed twice; give it one route with the combined weight`);
-      if (dto.mirror) targets.push(await this.target(manager, project, dto.mirror.ref, 0, true, 'mirror.ref'));
 
       const [row]: { id: string; created: boolean }[] = await manager.query(
         `INSERT INTO endpoints (project_id, name, description, sticky_header, mirror_percent, created_by, updated_by)

@@ -33,9 +33,24 @@ export async function findVersion(
   const columns = 'v.id, v.number, v.state, v.manifest_digest';
   let rows: VersionRow[];
   if (selector.kind === 'tag') {
+    if (lock) {
+      // The tag row is locked alone, then its version read: a lock over the join would, after
+      // waiting for a concurrent move, re-check the join against the version read before the
+      // wait and answer no row, a false "tag not found" (see TagWriter.lock).
+      const tags: { version_id: string; pinned: boolean }[] = await manager.query(
+        `SELECT version_id, pinned FROM tags WHERE model_id = $1 AND name = $2 FOR SHARE`,
+        [model.id, selector.tag],
+      );
+      if (!tags[0]) throw new WharfError('tag_not_found', `No tag "${selector.tag}" on model "${projectName}/${model.name}"`);
+      rows = await manager.query(`SELECT ${columns}, $2::boolean AS tag_pinned FROM model_versions v WHERE v.id = $1 FOR SHARE`, [
+        tags[0].version_id,
+        tags[0].pinned,
+      ]);
+      return rows[0];
+    }
     rows = await manager.query(
       `SELECT ${columns}, t.pinned AS tag_pinned FROM tags t JOIN model_versions v ON v.id = t.version_id
-        WHERE t.model_id = $1 AND t.name = $2 ${lock ? 'FOR SHARE OF t, v' : ''}`,
+        WHERE t.model_id = $1 AND t.name = $2`,
       [model.id, selector.tag],
     );
     if (!rows[0]) throw new WharfError('tag_not_found', `No tag "${selector.tag}" on model "${projectName}/${model.name}"`);

@@ -52,16 +52,24 @@ export class TagWriter {
    * Locks the tag row for the rest of the transaction. With `create`, a missing tag is first
    * inserted pointing at `create` (concurrent creators queue on the unique key), and the
    * result says whether this transaction created it.
+   *
+   * The row is locked on its own and its version read by a second statement. A `FOR UPDATE`
+   * over a join re-checks the join after waiting for a concurrent move, against the version
+   * row it read before waiting: the moved tag no longer matches it and the query answers no
+   * row, a false "tag not found". The second statement runs after the wait, so it sees the
+   * version the tag now points at.
    */
   async lock(manager: EntityManager, ctx: TagContext, name: string, create?: VersionRow): Promise<{ tag: TagRow | null; created: boolean }> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const rows: TagRow[] = await manager.query(
-        `SELECT t.id, t.name, t.version_id, v.number AS version_number, t.pinned
-           FROM tags t JOIN model_versions v ON v.id = t.version_id
-          WHERE t.model_id = $1 AND t.name = $2 FOR UPDATE OF t`,
+      const rows: Omit<TagRow, 'version_number'>[] = await manager.query(
+        `SELECT id, name, version_id, pinned FROM tags WHERE model_id = $1 AND name = $2 FOR UPDATE`,
         [ctx.model.id, name],
       );
-      if (rows[0] || !create) return { tag: rows[0] ?? null, created: false };
+      if (rows[0]) {
+        const [version]: { number: number }[] = await manager.query(`SELECT number FROM model_versions WHERE id = $1`, [rows[0].version_id]);
+        return { tag: { ...rows[0], version_number: version.number }, created: false };
+      }
+      if (!create) return { tag: null, created: false };
       const inserted: { id: string }[] = await manager.query(
         `INSERT INTO tags (model_id, name, version_id, updated_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (model_id, name) DO NOTHING RETURNING id`,
@@ -126,23 +134,50 @@ export class TagWriter {
   /**
    * Points `latest` at the newest ready version (other than `exclude`, a version about to be
    * deleted), creating or deleting it as needed. Called in the transaction of every commit,
-   * archive, unarchive and delete, after the version row is locked, so two commits racing
-   * cannot leave `latest` behind: the second to take the tag lock sees the first's commit.
+   * archive, unarchive and delete, after the version row is changed.
+   *
+   * The newest version is chosen while the tag's lock is held: a transaction that made a
+   * version ready holds that change until it commits, and it takes this lock before
+   * committing, so whoever holds the lock sees every version made ready by those before it,
+   * and those after it will see its own. Chosen before the lock, two commits racing could
+   * each pick their own version and the later-locking one would move `latest` back.
    */
   async followLatest(manager: EntityManager, ctx: TagContext, reason: string, exclude?: string): Promise<void> {
-    const newest: VersionRow[] = await manager.query(
+    // Only a missing tag needs a version to be created with; the choice that counts is made below.
+    const creating = await this.newestReady(manager, ctx, exclude);
+    const { tag, created } = await this.lock(manager, ctx, LATEST, creating ?? undefined);
+    if (!tag || tag.pinned) return;
+    const target = await this.newestReady(manager, ctx, exclude);
+    if (created || tag.version_id !== target?.id) {
+      if (target === null) await this.assertTagUnrouted(manager, ctx, LATEST);
+      await this.change(manager, ctx, LATEST, tag, { action: target ? 'follow' : 'delete', reason, to: target }, created);
+    }
+  }
+
+  /**
+   * Lock order: a tag's row before the version rows it points at. Tag changes take the tag
+   * row and then share-lock their target (or key-share it through the foreign key), so a
+   * transaction that changes which version `latest` may follow (commit, archive, unarchive,
+   * delete) takes the `latest` row here before it locks its version. Taken the other way
+   * round, an archive and a rollback or unpin of `latest` deadlocked each other.
+   */
+  async lockLatestFirst(manager: EntityManager, model: Model): Promise<void> {
+    await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR UPDATE`, [model.id, LATEST]);
+  }
+
+  /** Share-locks a tag row (if it exists) ahead of the lock order; see TagsService.lockBeforeTarget. */
+  async holdTag(manager: EntityManager, model: Model, name: string): Promise<void> {
+    await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR SHARE`, [model.id, name]);
+  }
+
+  private async newestReady(manager: EntityManager, ctx: TagContext, exclude?: string): Promise<VersionRow | null> {
+    const rows: VersionRow[] = await manager.query(
       `SELECT id, number, state, manifest_digest FROM model_versions
         WHERE model_id = $1 AND state = 'ready' AND id IS DISTINCT FROM $2
         ORDER BY number DESC LIMIT 1`,
       [ctx.model.id, exclude ?? null],
     );
-    const target = newest[0] ?? null;
-    const { tag, created } = await this.lock(manager, ctx, LATEST, target ?? undefined);
-    if (!tag || tag.pinned) return;
-    if (created || tag.version_id !== target?.id) {
-      if (target === null) await this.assertTagUnrouted(manager, ctx, LATEST);
-      await this.change(manager, ctx, LATEST, tag, { action: target ? 'follow' : 'delete', reason, to: target }, created);
-    }
+    return rows[0] ?? null;
   }
 
   /** Endpoints route to tags by name; such a tag must stay. */

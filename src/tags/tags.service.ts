@@ -85,8 +85,9 @@ export class TagsService {
     }
     return this.dataSource.transaction(async (manager) => {
       const ctx = await this.context(manager, project, actor, modelName);
+      const existing = await this.lockBeforeTarget(manager, ctx, name, dto);
       const target = await this.target(manager, ctx, dto);
-      const { tag, created } = await this.writer.lock(manager, ctx, name, target);
+      const { tag, created } = existing.tag ? existing : await this.writer.lock(manager, ctx, name, target);
       if (tag!.pinned) throw this.pinned(ctx, name, tag!);
       await this.writer.change(manager, ctx, name, tag, { action: 'move', reason: dto.reason ?? '', to: target }, created);
       return this.view(manager, project, ctx.model, name);
@@ -115,10 +116,10 @@ export class TagsService {
     const name = assertName('tag', rawName);
     return this.dataSource.transaction(async (manager) => {
       const ctx = await this.context(manager, project, actor, modelName);
+      const existing = await this.lockBeforeTarget(manager, ctx, name, dto);
       const wanted = dto.version !== undefined || dto.ref !== undefined ? await this.target(manager, ctx, dto) : null;
-      const { tag, created } = wanted
-        ? await this.writer.lock(manager, ctx, name, wanted)
-        : { tag: await this.locked(manager, ctx, name), created: false };
+      if (!wanted && !existing.tag) throw this.notFound(ctx, name);
+      const { tag, created } = wanted && !existing.tag ? await this.writer.lock(manager, ctx, name, wanted) : existing;
       const to = wanted ?? currentVersion(tag!);
       if (tag!.pinned) {
         if (tag!.version_id !== to.id) throw this.pinned(ctx, name, tag!);
@@ -203,6 +204,20 @@ export class TagsService {
     return { project, actor, model: await this.models.find(project, modelName, manager) };
   }
 
+  /**
+   * Locks the tag before its move's target is resolved, in the one lock order: tag rows by
+   * name, then version rows (TagWriter.lockLatestFirst). A target naming a tag that sorts
+   * first has that tag share-locked before this one, so two tags moved to each other at once
+   * queue instead of deadlocking.
+   */
+  private async lockBeforeTarget(manager: EntityManager, ctx: TagContext, name: string, dto: TagTargetDto): Promise<{ tag: TagRow | null; created: boolean }> {
+    if (dto.ref !== undefined && dto.version === undefined) {
+      const { selector } = completeReference(parseReference(dto.ref, { field: 'ref' }), { project: ctx.project.name, model: ctx.model.name });
+      if (selector.kind === 'tag' && selector.tag < name) await this.writer.holdTag(manager, ctx.model, selector.tag);
+    }
+    return this.writer.lock(manager, ctx, name);
+  }
+
   /** The version a move or pin names, share-locked so it cannot be archived meanwhile. */
   private async target(manager: EntityManager, ctx: TagContext, dto: TagTargetDto): Promise<VersionRow> {
     if ((dto.version === undefined) === (dto.ref === undefined)) {
@@ -221,8 +236,12 @@ export class TagsService {
 
   private async locked(manager: EntityManager, ctx: TagContext, name: string): Promise<TagRow> {
     const { tag } = await this.writer.lock(manager, ctx, name);
-    if (!tag) throw new WharfError('tag_not_found', `No tag "${name}" on model "${ctx.project.name}/${ctx.model.name}"`);
+    if (!tag) throw this.notFound(ctx, name);
     return tag;
+  }
+
+  private notFound(ctx: TagContext, name: string): WharfError {
+    return new WharfError('tag_not_found', `No tag "${name}" on model "${ctx.project.name}/${ctx.model.name}"`);
   }
 
   private pinned(ctx: TagContext, name: string, tag: TagRow): WharfError {

@@ -117,6 +117,7 @@ export class VersionsService {
     const metadata = dto.metadata === undefined ? undefined : this.checkedMetadata(dto.metadata);
     return this.dataSource.transaction(async (manager) => {
       const model = await this.models.find(project, modelName, manager);
+      if (dto.state !== undefined) await this.tags.lockLatestFirst(manager, model);
       const version = await this.find(project, model, rawNumber, manager, true);
       const changes: Partial<ModelVersion> = {};
       if (dto.description !== undefined || metadata !== undefined) {
@@ -158,6 +159,7 @@ export class VersionsService {
   async commit(project: ProjectContext, actor: Actor, modelName: string, rawNumber: string): Promise<VersionDto> {
     return this.dataSource.transaction(async (manager) => {
       const model = await this.models.find(project, modelName, manager);
+      await this.tags.lockLatestFirst(manager, model);
       const version = await this.find(project, model, rawNumber, manager, true);
       if (version.state === 'ready') return versionDto(project, model, version);
       if (version.state !== 'draft') {
@@ -205,6 +207,7 @@ export class VersionsService {
   async remove(project: ProjectContext, actor: Actor, modelName: string, rawNumber: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const model = await this.models.find(project, modelName, manager);
+      await this.tags.lockLatestFirst(manager, model);
       const version = await this.find(project, model, rawNumber, manager, true);
       const committed = version.state === 'ready' || version.state === 'archived';
       if (committed && !roleAtLeast(project.role, 'admin')) {

@@ -17,7 +17,7 @@ import { BlobsService } from './blobs.service';
 import { FileDto, FileListDto } from './dto/file.dto';
 import { etagMatches, parseRange } from './range';
 import { findVersion, resolveVersionRef } from './version-ref';
-import { receiveForm } from './form-receiver';
+import { deleteAll, receiveForm } from './form-receiver';
 
 /** What a download answers; the controller writes it out. */
 export interface Download {
@@ -148,7 +148,7 @@ export class FilesService {
       await Promise.all(redundant.map((key) => this.store.delete(key).catch(() => undefined)));
       return stored.map(({ path, size, sha256 }) => ({ path, size, sha256 }));
     } catch (error) {
-      await Promise.all(stored.map((file) => this.store.delete(file.key).catch(() => undefined)));
+      await deleteAll(this.store, stored.map((file) => file.key));
       throw error;
     }
   }

@@ -65,8 +65,7 @@ export function receiveForm(
       parser.destroy();
       for (const file of files) if (!file.settled) file.bytes.destroy(error instanceof Error ? error : new Error(String(error)));
       void whenAllSettled()
-        // A delete that fails (the store is down) leaves an object no row names: garbage collection's to remove.
-        .then(() => Promise.all(files.map((file) => store.delete(file.key).catch(() => undefined))))
+        .then(() => deleteAll(store, files.map((file) => file.key)))
         .then(() => reject(error));
     };
 
@@ -134,4 +133,21 @@ export function receiveForm(
 function formError(error: Error): WharfError {
   const reason = /Unexpected end of (form|file)/.test(error.message) ? 'it ends before its closing boundary' : error.message;
   return new WharfError('validation_failed', `The form cannot be read: ${reason}`);
+}
+
+/** At most this many deletes at once: a thousand at a time made S3 servers drop some of them. */
+const DELETE_CONCURRENCY = 8;
+
+/**
+ * Deletes the objects of a refused form. One that still fails (the store is down) leaves an
+ * object no row names, which garbage collection removes.
+ */
+export async function deleteAll(store: ArtifactStore, keys: string[]): Promise<void> {
+  const queue = [...keys];
+  const worker = async () => {
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      await store.delete(key).catch(() => store.delete(key!).catch(() => undefined));
+    }
+  };
+  await Promise.all(Array.from({ length: DELETE_CONCURRENCY }, worker));
 }

@@ -61,8 +61,10 @@ export function receiveForm(
       body.unpipe(parser);
       // The rest of the body is read and dropped, so that the client gets the answer.
       if (!body.destroyed) body.resume();
-      // Destroying the parser also destroys the file stream it is writing, if any.
-      parser.destroy();
+      // Destroying the parser also destroys the file stream it is writing, if any. Not at once:
+      // fail() often runs inside one of busboy's own events ('limit', 'file'), and busboy goes on
+      // using that file stream after it (a TypeError thrown from its parser otherwise).
+      process.nextTick(() => parser.destroy());
       for (const file of files) if (!file.settled) file.bytes.destroy(error instanceof Error ? error : new Error(String(error)));
       void whenAllSettled()
         .then(() => deleteAll(store, files.map((file) => file.key)))

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import busboy from 'busboy';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
@@ -18,6 +17,7 @@ import { BlobsService } from './blobs.service';
 import { FileDto, FileListDto } from './dto/file.dto';
 import { etagMatches, parseRange } from './range';
 import { findVersion, resolveVersionRef } from './version-ref';
+import { deleteAll, receiveForm } from './form-receiver';
 
 /** What a download answers; the controller writes it out. */
 export interface Download {
@@ -36,10 +36,6 @@ function contentMissing(path: string): WharfError {
 
 /** At most this many files in one form upload request. */
 const MAX_FORM_FILES = 1000;
-
-interface StoredFormFile extends FileDto {
-  key: string;
-}
 
 @Injectable()
 export class FilesService {
@@ -140,7 +136,8 @@ export class FilesService {
   /**
    * multipart/form-data upload: each file part (its filename is the path in the version) goes
    * straight to the store while its sha256 is computed, then all of them are attached in one
-   * transaction. Meant for small files, browsers and `curl -F`.
+   * transaction. Meant for small files, browsers and `curl -F`. All or nothing: a refused form
+   * leaves no file, no blob, no object and no quota use behind.
    */
   async formUpload(project: ProjectContext, actor: Actor, modelName: string, rawVersion: string, headers: IncomingHttpHeaders, body: Readable): Promise<FileDto[]> {
     const number = parseVersionNumber(rawVersion);
@@ -149,15 +146,12 @@ export class FilesService {
     }
     const version = await findVersion(this.models, this.dataSource.manager, project, modelName, number);
     if (version.state !== 'draft') throw new WharfError('version_immutable', `Version ${number} is ${version.state}; files can only be added to a draft`);
-    const stored: StoredFormFile[] = [];
+    // On failure receiveForm has already removed what it stored; from here on, this method does.
+    const stored = await receiveForm(this.store, headers, body, { maxFileSize: this.config.MAX_FILE_SIZE, maxFiles: MAX_FORM_FILES }, () =>
+      blobKey(project.id, randomUUID()),
+    );
     try {
-      await this.receiveForm(project, headers, body, stored);
       if (stored.length === 0) throw new WharfError('validation_failed', 'The form holds no file', { errors: [{ field: 'file', message: 'at least one file part' }] });
-      const paths = new Set<string>();
-      for (const file of stored) {
-        if (paths.has(file.path)) throw new WharfError('validation_failed', `The form holds "${file.path}" twice`, { errors: [{ field: file.path, message: 'duplicate path' }] });
-        paths.add(file.path);
-      }
       const redundant: string[] = [];
       await this.dataSource.transaction(async (manager) => {
         const locked = await findVersion(this.models, manager, project, modelName, number, 'share');
@@ -177,73 +171,8 @@ export class FilesService {
       await Promise.all(redundant.map((key) => this.store.delete(key).catch(() => undefined)));
       return stored.map(({ path, size, sha256 }) => ({ path, size, sha256 }));
     } catch (error) {
-      await Promise.all(stored.map((file) => this.store.delete(file.key).catch(() => undefined)));
+      await deleteAll(this.store, stored.map((file) => file.key));
       throw error;
     }
-  }
-
-  private receiveForm(project: ProjectContext, headers: IncomingHttpHeaders, body: Readable, stored: StoredFormFile[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let parser: busboy.Busboy;
-      try {
-        parser = busboy({ headers, preservePath: true, limits: { fileSize: this.config.MAX_FILE_SIZE, files: MAX_FORM_FILES, fields: 0 } });
-      } catch (error) {
-        reject(new WharfError('validation_failed', `The form cannot be read: ${(error as Error).message}`));
-        return;
-      }
-      let failed = false;
-      const pending: Promise<void>[] = [];
-      const fail = (error: unknown) => {
-        if (failed) return;
-        failed = true;
-        body.unpipe(parser);
-        body.resume();
-        reject(error);
-      };
-      parser.on('file', (_field, file, info) => {
-        if (failed) return void file.resume();
-        let path: string;
-        try {
-          path = assertFilePath(info.filename, 'filename');
-        } catch (error) {
-          file.resume();
-          return fail(error);
-        }
-        const key = blobKey(project.id, randomUUID());
-        const hash = createHash('sha256');
-        let size = 0;
-        const counted = new PassThrough({ highWaterMark: 1024 * 1024 });
-        file.on('data', (chunk: Buffer) => {
-          hash.update(chunk);
-          size += chunk.length;
-        });
-        file.on('limit', () =>
-          counted.destroy(new WharfError('file_too_large', `"${path}" is larger than the ${this.config.MAX_FILE_SIZE} bytes allowed`)),
-        );
-        file.pipe(counted);
-        const entry = { path, key, size: 0, sha256: '' };
-        stored.push(entry);
-        pending.push(
-          this.store.put(key, counted).then(
-            () => {
-              entry.size = size;
-              entry.sha256 = hash.digest('hex');
-            },
-            (error: unknown) => fail(error),
-          ),
-        );
-      });
-      parser.on('field', (name) => fail(new WharfError('validation_failed', `Unexpected form field "${name}"; send files only`)));
-      parser.on('filesLimit', () => fail(new WharfError('validation_failed', `At most ${MAX_FORM_FILES} files per request`)));
-      parser.on('fieldsLimit', () => fail(new WharfError('validation_failed', 'Send files only, no other form fields')));
-      parser.on('error', (error: Error) => fail(new WharfError('validation_failed', `The form cannot be read: ${error.message}`)));
-      parser.on('close', () => {
-        void Promise.all(pending).then(() => {
-          if (!failed) resolve();
-        });
-      });
-      body.on('error', fail);
-      body.pipe(parser);
-    });
   }
 }

@@ -169,6 +169,9 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
     if (partSha !== undefined && !/^[0-9a-f]{64}$/.test(partSha)) {
       throw new WharfError('validation_failed', 'The part sha256 header must be 64 hex digits', { errors: [{ field: 'X-Part-Sha256', message: '64 hex digits' }] });
     }
+    // A client that went away while the upload's row was read has a body whose 'close' is
+    // already past: no listener below would hear of it, and the store would wait for ever.
+    if (body.stream.destroyed) throw new WharfError('part_size_mismatch', `Part ${number} ended before its ${expected} bytes: the client went away`);
     const verifier = new VerifyingStream(expected, partSha ?? null, `Part ${number}`);
     let failure: unknown;
     verifier.on('error', (error) => (failure ??= error));
@@ -178,7 +181,12 @@ export class UploadsService implements OnModuleInit, OnModuleDestroy {
     };
     body.stream.once('aborted', clientGone).once('close', clientGone).once('error', clientGone);
     const copier = this.spool?.copier(id, number) ?? null;
-    if (copier) verifier.once('error', (error) => copier.destroy(error)).pipe(copier);
+    if (copier) {
+      // The store reports the copier's failure; before it has attached its own listener (it
+      // first awaits its credentials), an 'error' with none would take the process down.
+      copier.on('error', () => undefined);
+      verifier.once('error', (error) => copier.destroy(error)).pipe(copier);
+    }
     const stored = this.store.uploadPart(upload.storage_key, upload.store_upload_id, { number, offset: (number - 1) * plan.partSize, size: expected }, copier ?? verifier);
     body.stream.pipe(verifier);
     let etag: string;

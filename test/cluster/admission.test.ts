@@ -116,6 +116,7 @@ describe('a validating admission webhook served by the test', () => {
 
   afterAll(async () => {
     await cluster.admission.deleteValidatingWebhookConfiguration({ name: cluster.namespace }).catch(() => undefined);
+    server?.closeAllConnections();
     server?.close();
   });
 

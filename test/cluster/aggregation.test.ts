@@ -83,6 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster.registration.deleteAPIService({ name: 'v1beta2.custom.metrics.k8s.io' }).catch(() => undefined);
+  server?.closeAllConnections();
   server?.close();
 });
 

@@ -72,6 +72,7 @@ function launch(dir: string, binDir: string, program: string, args: string[]): n
   // Its own process group, so that it outlives a test run that is killed and stop() can end it.
   const child = spawn(join(binDir, program), args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
+  child.once('error', () => undefined); // reported below: a program that did not start has no pid
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${program}`);
   writeFileSync(pidFile(dir, program), `${child.pid}\n`);

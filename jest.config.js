@@ -14,6 +14,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/node-agent', '<rootDir>/bench'],
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
+  // The cluster suite needs Go-built binaries and a network namespace: `npm run test:cluster`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60_000,

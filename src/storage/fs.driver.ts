@@ -256,7 +256,15 @@ async function* readExtents(extents: FileExtent[]): AsyncIterable<Buffer> {
  * caller deletes the file on failure.
  */
 async function writeDurably(file: string, body: Readable): Promise<void> {
-  await pipeline(body, createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: 1024 * 1024 }));
+  const out = createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: 1024 * 1024 });
+  try {
+    await pipeline(body, out);
+  } catch (error) {
+    // A body that fails at once rejects the pipeline before the file is even open; the caller's
+    // rm would then run first and the open create the file after it. Wait for the stream to close.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+    throw error;
+  }
 }
 
 /** Makes the names in a directory (a rename, a new file) survive a crash of the machine. */

@@ -183,13 +183,15 @@ describe.each(DRIVERS)('uploads and downloads on the %s driver', (driver) => {
   it('refuses path traversal and malformed paths, storing nothing', async () => {
     const versions = await draft(registry.url, 'p-paths');
     const before = await registry.count('uploads');
-    for (const path of ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'a\u0000b', 'a//b', './a', 'a/', 'C:/x', 'x'.repeat(2000), '']) {
-      const response = await registry.http
-        .post(`${versions}/1/uploads`)
-        .set(bearer(ADMIN_TOKEN))
-        .send({ path, size: 1, sha256: sha256(Buffer.from('x')) });
+    const upload = (path: string) =>
+      registry.http.post(`${versions}/1/uploads`).set(bearer(ADMIN_TOKEN)).send({ path, size: 1, sha256: sha256(Buffer.from('x')) });
+    for (const path of ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'a//b', './a', 'a/', 'C:/x', 'x'.repeat(2000), '']) {
+      const response = await upload(path);
       expect([path, response.status, response.body.code]).toEqual([path, 400, 'invalid_path']);
     }
+    // A NUL is refused before any field's own rule, by the rule every input shares (safe-input.ts).
+    const nul = await upload('a\u0000b');
+    expect([nul.status, nul.body.code, nul.body.errors?.[0]?.field]).toEqual([400, 'validation_failed', 'path']);
     const traversal = await registry.http.get(`${versions}/1/files/..%2F..%2Fetc%2Fpasswd`).set(bearer(ADMIN_TOKEN));
     expect(traversal.status).toBe(400);
     expect(await registry.count('uploads')).toBe(before);

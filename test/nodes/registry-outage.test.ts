@@ -1,20 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import supertest from 'supertest';
 import { AgentProcess, bytes, eventually, nodeAgentToken, publishVersion, startAgent } from '../support/node-cache';
+import { freePort } from '../support/ports';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The registry as a process that goes away and comes back on the same port. */
 describe('a node agent while the registry is down', () => {

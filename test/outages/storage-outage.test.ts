@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import supertest from 'supertest';
 import { binary, draft, sha256 } from '../support/artifacts';
 import { expectProblem } from '../support/fixtures';
-import { startLoad, waitUntil } from '../support/outage-load';
+import { waitUntil } from '../support/outage-load';
+import { beginOutageScenario, expectAllUnavailable, finishOutageScenario, sendPendingPart } from '../support/outage-scenario';
 import { startStoppableS3, StoppableS3 } from '../support/outage-services';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
@@ -58,16 +59,8 @@ describe('an object store outage', () => {
   });
 
   it('answers 503 storage_unavailable with Retry-After while S3 is down, is not ready, and recovers without a restart with every acknowledged upload intact', async () => {
-    const version = `${await draft(registry.url, 'outage-s3')}/1`;
-    const before = randomBytes(64 * 1024);
-    await http.post(`${version}/files`).set(admin).attach('file', before, { filename: 'before.bin' }).expect(201);
-    // A session whose part is sent while S3 is down, and again after.
-    const pending = randomBytes(32 * 1024);
-    const upload = await http.post(`${version}/uploads`).set(admin).send({ path: 'pending.bin', size: pending.length, sha256: sha256(pending) }).expect(201);
-    await http.get('/readyz').expect(200);
-
-    const load = startLoad(registry.url, version, ['storage_unavailable']);
-    await waitUntil('the load has stored files', () => load.report.acknowledged.length >= 3);
+    const scenario = await beginOutageScenario(registry.url, 'outage-s3', 'storage_unavailable');
+    const { version, load } = scenario;
     await s3.stop();
 
     await waitUntil('readiness reports the store down', async () => (await http.get('/readyz')).status === 503, 10_000);
@@ -76,32 +69,18 @@ describe('an object store outage', () => {
     const whileDown = {
       download: await http.get(`${version}/files/before.bin`).set(admin),
       head: await http.head(`${version}/files/before.bin`).set(admin),
-      part: await http.put(`/api/v1/uploads/${upload.body.id}/parts/1`).set(admin).set('Content-Type', 'application/octet-stream').send(pending),
+      part: await sendPendingPart(scenario),
       form: await http.post(`${version}/files`).set(admin).attach('file', randomBytes(1024), { filename: 'during.bin' }),
       gc: await http.post('/api/v1/admin/gc').set(admin),
     };
-    for (const [name, response] of Object.entries(whileDown)) {
-      expect({ name, status: response.status, retryAfter: response.headers['retry-after'] }).toEqual({ name, status: 503, retryAfter: '5' });
-      if (name !== 'head') expectProblem(response as never, 503, 'storage_unavailable');
-    }
+    // A HEAD answer has no body to carry the problem.
+    expectAllUnavailable(whileDown, 'storage_unavailable', ['head']);
     expect(JSON.stringify(whileDown.download.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|minio/i);
     await waitUntil('the load has met the outage', () => load.count(503) >= 3, 10_000);
 
     await s3.start();
-    await waitUntil('readiness reports the store back', async () => (await http.get('/readyz')).status === 200, 20_000);
-    const acknowledgedAtRecovery = load.report.acknowledged.length;
-    await waitUntil('the load stores files again', () => load.report.acknowledged.length >= acknowledgedAtRecovery + 3, 20_000);
-    const report = await load.stop();
-
-    expect(report.unexpected).toEqual([]);
+    await finishOutageScenario(scenario, 20_000);
     expect(registry.child.exitCode).toBeNull();
-    await http.put(`/api/v1/uploads/${upload.body.id}/parts/1`).set(admin).set('Content-Type', 'application/octet-stream').send(pending).expect(200);
-    await http.post(`/api/v1/uploads/${upload.body.id}/complete`).set(admin).expect(200);
-    const files = [...report.acknowledged, { path: 'before.bin', sha256: sha256(before) }, { path: 'pending.bin', sha256: sha256(pending) }];
-    for (const file of files) {
-      const response = await binary(http.get(`${version}/files/${file.path}`).set(admin)).expect(200);
-      expect({ path: file.path, sha256: sha256(response.body as Buffer) }).toEqual(file);
-    }
   });
 
   it('creates its bucket again when S3 comes back empty, and answers HEAD and GET of a lost file alike', async () => {

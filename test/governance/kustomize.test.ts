@@ -4,6 +4,10 @@ import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config/config';
 import { kubernetesModel } from './esm';
 import { findKustomize, renderKustomization } from '../support/kustomize';
+// The deploy/rbac checks run in this file, not a file of their own: both load kubernetes-models'
+// RBAC classes as ES modules, and a second test file importing the same modules in one jest
+// worker fails with "Test environment has been torn down" (seen when this file ran first).
+import './rbac-manifests';
 
 const ROOT = path.resolve(__dirname, '../..');
 const KUSTOMIZATIONS = ['deploy/base', ...readdirSync(path.join(ROOT, 'deploy/overlays')).map((name) => `deploy/overlays/${name}`)];

@@ -8,7 +8,11 @@ describe('node agent config', () => {
     ['500M', 500e6],
     ['1048576', 1048576],
     ['1.5Ki', 1536],
-    ['16mi', 16 * 1024 ** 2],
+    ['16Mi', 16 * 1024 ** 2],
+    ['1e9', 1e9],
+    // Kubernetes' quantity rules (kube-runtime/quantity.ts): m is milli, suffixes are case-sensitive.
+    ['500m', undefined],
+    ['16mi', undefined],
     ['lots', undefined],
     ['-1', undefined],
   ])('reads the byte size %s as %s', (raw, expected) => {
@@ -52,6 +56,13 @@ describe('node agent config', () => {
     expect(problems.sort()).toEqual(['CACHE_BUDGET', 'HEARTBEAT_INTERVAL', 'NODE_NAME', 'REGISTRY_URL', 'WHARF_TOKEN']);
     expect(() => loadAgentConfig({ ...base, NODE_LABELS: 'gpu', WHARF_TOKEN: 'hunter2' })).toThrow(/NODE_LABELS="gpu"/);
     expect(() => loadAgentConfig({ ...base, NODE_LABELS: 'gpu', WHARF_TOKEN: 'hunter2' })).not.toThrow(/hunter2/);
+  });
+
+  it('refuses a byte budget of 500m (0.5 by Kubernetes rules), naming the variable and the fix', () => {
+    expect(() => loadAgentConfig({ ...base, CACHE_BUDGET: '500m' })).toThrow(AgentConfigError);
+    expect(() => loadAgentConfig({ ...base, CACHE_BUDGET: '500m' })).toThrow(/CACHE_BUDGET="500m": .*m means milli .*write 500M .* or 500Mi/);
+    expect(() => loadAgentConfig({ ...base, CHUNK_SIZE: '16mi' })).toThrow(/CHUNK_SIZE="16mi": .*binary suffixes are written Ki, Mi, Gi/);
+    expect(loadAgentConfig({ ...base, CACHE_BUDGET: '500M', PULL_RATE_LIMIT: '1e6' })).toMatchObject({ CACHE_BUDGET: 500e6, PULL_RATE_LIMIT: 1e6 });
   });
 
   it('refuses a low watermark at or above the high one', () => {

@@ -1,19 +1,29 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { parseQuantity, QuantityError } from '../kube-runtime/quantity';
 
 /**
  * The node agent's configuration, validated once at start. Every bad variable is listed as
- * `NAME=value: reason`, secrets masked. Byte sizes accept suffixes (`50Gi`, `500M`), durations
- * accept `ms`, `s`, `m`, `h`.
+ * `NAME=value: reason`, secrets masked. Byte sizes are Kubernetes quantities (`50Gi`, `500M`,
+ * `1e9`, or plain bytes; kube-runtime/quantity.ts), the same rules the registry's quotas follow;
+ * durations accept `ms`, `s`, `m`, `h`.
  */
-const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4 };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** A byte size as a Kubernetes quantity, or the reason it is not one (`500m` is 0.5: refused). */
+export function readBytes(raw: string): { bytes: number } | { problem: string } {
+  try {
+    return { bytes: parseQuantity(raw.trim(), 'bytes') };
+  } catch (error) {
+    if (error instanceof QuantityError) return { problem: error.message };
+    throw error;
+  }
+}
+
+/** A byte size, or undefined when it is not a whole number of bytes by Kubernetes' quantity rules. */
 export function parseBytes(raw: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?$/i.exec(raw.trim());
-  if (!match) return undefined;
-  const value = Math.floor(Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()]);
-  return Number.isSafeInteger(value) ? value : undefined;
+  const read = readBytes(raw);
+  return 'bytes' in read ? read.bytes : undefined;
 }
 
 /** `60s`, `500ms`, `2m`, `1h`; a bare number is seconds. */
@@ -35,9 +45,9 @@ export function parseLabels(raw: string): Record<string, string> | undefined {
 }
 
 const bytes = z.string().transform((raw, ctx) => {
-  const value = parseBytes(raw);
-  if (value === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a byte size such as 50Gi, 500M or 1048576' });
-  return value ?? 0;
+  const read = readBytes(raw);
+  if ('problem' in read) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a byte size, a Kubernetes quantity such as 50Gi, 500M or 1048576: ${read.problem}` });
+  return 'bytes' in read ? read.bytes : 0;
 });
 const duration = (min: number, max: number) =>
   z.string().transform((raw, ctx) => {

@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import { draft } from '../support/artifacts';
 import { expectProblem } from '../support/fixtures';
 import { CUT_SHORT_FORM, formBody, postForm, startForm } from '../support/forms';
-import { eventually } from '../support/node-cache';
+import { eventually } from '../support/eventually';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';

@@ -1,4 +1,4 @@
-// Small HTTP(S) probes and a deadline-bound poll, used to tell when a cluster program is ready.
+// Small HTTP(S) probes, used to tell when a cluster program is ready (the polling: test/support/eventually).
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -35,18 +35,4 @@ export function get(url: string, tls: TlsFiles = {}): Promise<{ status: number; 
     req.on('error', () => resolve({ status: 0, body: '' }));
     req.end();
   });
-}
-
-/** Polls CHECK every 100 ms until it returns true; rejects after TIMEOUT ms or when CHECK throws. */
-export async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  message: () => string = () => `condition not met in ${timeoutMs} ms`,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(message());
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -13,7 +13,8 @@ import {
   APISERVER_ADDRESS, HOST_ADDRESS, apiserverArgs, controllerManagerArgs, createPki, etcdArgs, kwokArgs,
   schedulerArgs, writeKubeconfig, type Ports, type SchedulerOptions,
 } from './components';
-import { get, waitUntil } from './probe';
+import { eventually } from '../support/eventually';
+import { get } from './probe';
 
 /** What tests and tools need to know about a running cluster; written to DIR/cluster.json. */
 export interface ClusterInfo {
@@ -87,13 +88,13 @@ function logTail(dir: string, program: string): string {
 
 /** Waits until PROBE answers, failing early (with the log) when PROGRAM has exited. */
 async function waitReady(dir: string, program: string, pid: number, probe: () => Promise<boolean>): Promise<void> {
-  await waitUntil(
+  await eventually(
     async () => {
       if (!runsOurs(pid, dir)) throw new Error(`${program} exited; the end of its log:\n${logTail(dir, program)}`);
       return probe();
     },
-    60_000,
-    () => `${program} did not become ready in 60 s; the end of its log:\n${logTail(dir, program)}`,
+    `${program} to become ready`,
+    { timeoutMs: 60_000, rethrow: true, explain: () => `the end of its log:\n${logTail(dir, program)}` },
   );
 }
 
@@ -180,7 +181,7 @@ async function stopProcess(dir: string, program: string): Promise<void> {
   };
   if (pid > 0 && runsOurs(pid, dir)) {
     signal('SIGTERM');
-    const ended = await waitUntil(async () => !runsOurs(pid, dir), 15_000).then(() => true, () => false);
+    const ended = await eventually(async () => !runsOurs(pid, dir), `${program} to end`, { timeoutMs: 15_000, rethrow: true }).then(() => true, () => false);
     if (!ended) signal('SIGKILL');
   }
   rmSync(file, { force: true });

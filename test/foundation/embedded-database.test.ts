@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import supertest from 'supertest';
 import { isProcessRunning } from '../../src/common/process-running';
 import { embeddedDatabasePid, RegistryProcess, startRegistryProcess } from '../support/registry-process';
-import { eventually } from '../support/node-cache';
+import { eventually } from '../support/eventually';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
 
 async function databaseOf(registry: RegistryProcess): Promise<number> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import supertest from 'supertest';
-import { eventually } from '../support/node-cache';
+import { eventually } from '../support/eventually';
 import { startRegistryProcess } from '../support/registry-process';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
 

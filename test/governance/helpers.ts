@@ -1,12 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/eventually';
 import { ADMIN_TOKEN, bearer, TestRegistry } from '../support/test-registry';
 import type { Role } from '../../src/auth/roles';
 import { AuthService } from '../../src/auth/auth.service';
 
 type Http = TestRegistry['http'];
 
-export async function createProject(http: Http, name: string): Promise<void> {
-  await http.post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name }).expect(201);
-}
+/** The seed builder every test uses (test/support/fixtures.ts), under the name these tests import. */
+export { createProject } from '../support/fixtures';
 
 /** Makes `principal` a member of `project` with `role` and returns a new token of theirs. */
 export async function memberToken(
@@ -32,11 +33,14 @@ export async function memberToken(
  */
 export async function untilCached(registry: TestRegistry, token: string, use: () => Promise<unknown>): Promise<void> {
   const auth = registry.registry.app.get(AuthService);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    await use();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    if (auth.cachedAuthentication(token)) return;
-    if (Date.now() > deadline) throw new Error('the token was never kept in the token cache');
-  }
+  await eventually(
+    async () => {
+      await use();
+      // The invalidation of an earlier write may arrive just after this use: look a moment later.
+      await sleep(100);
+      return Boolean(auth.cachedAuthentication(token));
+    },
+    'the token to be kept in the token cache',
+    { timeoutMs: 10_000, everyMs: 0, rethrow: true },
+  );
 }

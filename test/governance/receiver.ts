@@ -1,5 +1,6 @@
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from '../support/eventually';
 
 export interface ReceivedRequest {
   path: string;
@@ -56,11 +57,7 @@ export class Receiver {
 
   /** Waits until `count` requests reached `path`, or fails after `timeoutMs`. */
   async waitFor(path: string, count: number, timeoutMs = 10_000): Promise<ReceivedRequest[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.at(path).length < count) {
-      if (Date.now() > deadline) throw new Error(`${path} received ${this.at(path).length} of ${count} requests in ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await eventually(() => this.at(path).length >= count, `${count} requests to ${path}`, { timeoutMs, everyMs: 25, explain: () => `${path} received ${this.at(path).length}` });
     return this.at(path);
   }
 

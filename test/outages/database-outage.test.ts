@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import supertest from 'supertest';
 import { expectProblem } from '../support/fixtures';
-import { waitUntil } from '../support/outage-load';
+import { eventually } from '../support/eventually';
 import { beginOutageScenario, expectAllUnavailable, finishOutageScenario, sendPendingPart } from '../support/outage-scenario';
 import { startStoppablePostgres, StoppablePostgres } from '../support/outage-services';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
@@ -44,7 +44,7 @@ describe('a database outage', () => {
     const { version, load } = scenario;
     await database.stop();
 
-    await waitUntil('readiness reports the database down', async () => (await http.get('/readyz')).status === 503, 10_000);
+    await eventually(async () => (await http.get('/readyz')).status === 503, 'readiness reports the database down', 10_000);
     const whileDown = {
       list: await http.get('/api/v1/projects').set(admin),
       download: await http.get(`${version}/files/before.bin`).set(admin),
@@ -57,7 +57,7 @@ describe('a database outage', () => {
       expect(response.text).not.toMatch(/ECONNREFUSED|terminating|Connection|127\.0\.0\.1|postgres/i);
     }
     expectProblem(await http.get('/readyz'), 503, 'database_unavailable');
-    await waitUntil('the load has met the outage', () => load.count(503) >= 3, 10_000);
+    await eventually(() => load.count(503) >= 3, 'the load has met the outage', 10_000);
 
     await database.start();
     await finishOutageScenario(scenario, 30_000);

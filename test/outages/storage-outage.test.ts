@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import supertest from 'supertest';
 import { binary, draft, sha256 } from '../support/artifacts';
 import { expectProblem } from '../support/fixtures';
-import { waitUntil } from '../support/outage-load';
+import { eventually } from '../support/eventually';
 import { beginOutageScenario, expectAllUnavailable, finishOutageScenario, sendPendingPart } from '../support/outage-scenario';
 import { startStoppableS3, StoppableS3 } from '../support/outage-services';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
@@ -63,7 +63,7 @@ describe('an object store outage', () => {
     const { version, load } = scenario;
     await s3.stop();
 
-    await waitUntil('readiness reports the store down', async () => (await http.get('/readyz')).status === 503, 10_000);
+    await eventually(async () => (await http.get('/readyz')).status === 503, 'readiness reports the store down', 10_000);
     const ready = await http.get('/readyz');
     expectProblem(ready, 503, 'storage_unavailable');
     const whileDown = {
@@ -76,7 +76,7 @@ describe('an object store outage', () => {
     // A HEAD answer has no body to carry the problem.
     expectAllUnavailable(whileDown, 'storage_unavailable', ['head']);
     expect(JSON.stringify(whileDown.download.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|minio/i);
-    await waitUntil('the load has met the outage', () => load.count(503) >= 3, 10_000);
+    await eventually(() => load.count(503) >= 3, 'the load has met the outage', 10_000);
 
     await s3.start();
     await finishOutageScenario(scenario, 20_000);

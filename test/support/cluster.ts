@@ -4,6 +4,7 @@
 // state when they time out.
 import type * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { eventually } from './eventually';
 import { KWOK_NODE_ANNOTATION } from '../cluster/components';
 import { issueServingCert } from '../cluster/pki';
 import { get } from '../cluster/probe';
@@ -111,28 +112,8 @@ export function useCluster(prefix: string): TestCluster {
  * Polls READ until DONE holds for what it returns, for up to TIMEOUT ms; on timeout the error shows
  * the last object read (as YAML), or the last error, so a failing wait says where things stood.
  */
-export async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: { value?: T; error?: unknown } = {};
-  for (;;) {
-    try {
-      const value = await read();
-      last = { value };
-      if (done(value)) return value;
-    } catch (error) {
-      last = { error };
-    }
-    if (Date.now() > deadline) {
-      const state = 'error' in last ? `last error: ${String(last.error)}` : `last state:\n${stringify(last.value)}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${state}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+export function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  return eventually(read, what, { timeoutMs, everyMs: 200, until: done, show: (value) => `state:\n${stringify(value)}` });
 }
 
 /** The body of a refused request (an ApiException's), parsed when it is a Kubernetes Status. */

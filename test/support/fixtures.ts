@@ -1,18 +1,32 @@
+import supertest from 'supertest';
 import { ADMIN_TOKEN, bearer, TestRegistry } from './test-registry';
 
-/** Small API steps the tests share; each one asserts that it worked. */
-export async function createProject(wharf: TestRegistry, name: string): Promise<void> {
-  const response = await wharf.http.post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name });
+type Agent = ReturnType<typeof supertest>;
+
+/**
+ * Where a seed step goes: an in-process test registry, a supertest agent bound to one, or the
+ * base URL of any registry (a child process, a bench's).
+ */
+export type SeedTarget = TestRegistry | Agent | string;
+
+function agentOf(target: SeedTarget): Agent {
+  if (typeof target === 'string') return supertest(target);
+  return 'http' in target && 'registry' in target ? target.http : (target as Agent);
+}
+
+/** Small API steps the tests and benches share, as the platform admin; each one asserts that it worked. */
+export async function createProject(target: SeedTarget, name: string): Promise<void> {
+  const response = await agentOf(target).post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name });
   if (response.status !== 201) throw new Error(`creating project ${name}: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
-export async function createModel(wharf: TestRegistry, project: string, name: string, extra: object = {}): Promise<void> {
-  const response = await wharf.http.post(`/api/v1/projects/${project}/models`).set(bearer(ADMIN_TOKEN)).send({ name, ...extra });
+export async function createModel(target: SeedTarget, project: string, name: string, extra: object = {}): Promise<void> {
+  const response = await agentOf(target).post(`/api/v1/projects/${project}/models`).set(bearer(ADMIN_TOKEN)).send({ name, ...extra });
   if (response.status !== 201) throw new Error(`creating model ${name}: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
-export async function addMember(wharf: TestRegistry, project: string, principal: string, role: string): Promise<void> {
-  const response = await wharf.http
+export async function addMember(target: SeedTarget, project: string, principal: string, role: string): Promise<void> {
+  const response = await agentOf(target)
     .put(`/api/v1/projects/${project}/members/${principal}`)
     .set(bearer(ADMIN_TOKEN))
     .send({ role });
@@ -21,11 +35,11 @@ export async function addMember(wharf: TestRegistry, project: string, principal:
 
 /** A token for `principal` made by the platform admin; returns the secret. */
 export async function createToken(
-  wharf: TestRegistry,
+  target: SeedTarget,
   principal: string,
   options: { project?: string; role?: string; expiresInDays?: number; expiresAt?: string } = {},
 ): Promise<string> {
-  const response = await wharf.http
+  const response = await agentOf(target)
     .post('/api/v1/tokens')
     .set(bearer(ADMIN_TOKEN))
     .send({ name: `${principal}-token`, principal, ...options });
@@ -40,8 +54,6 @@ export function expectProblem(response: { status: number; headers: Record<string
   expect(response.body).toMatchObject({ type: `urn:wharf:problem:${code}`, status, title: expect.any(String), detail: expect.any(String) });
   expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
 }
-
-type Agent = ReturnType<typeof import('supertest')>;
 
 /**
  * Gives a draft one small file through the form upload and commits it. A version needs at

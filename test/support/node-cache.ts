@@ -1,15 +1,12 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import supertest from 'supertest';
 import { uploadFile } from './artifacts';
+import { listeningPort, startChild } from './child-process';
 import { ADMIN_TOKEN, bearer } from './test-registry';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -67,27 +64,14 @@ export interface AgentProcess {
 export async function startAgent(env: Record<string, string>, timeoutMs = 30_000): Promise<AgentProcess> {
   const cacheDir = env.CACHE_DIR ?? (await mkdtemp(path.join(tmpdir(), 'wharf-agent-')));
   const fullEnv: Record<string, string> = { AGENT_PORT: '0', AGENT_HOST: '127.0.0.1', HEARTBEAT_INTERVAL: '200ms', HEARTBEAT_MAX_BACKOFF: '2s', CHUNK_SIZE: '256Ki', LOG_LEVEL: 'info', ...env, CACHE_DIR: cacheDir };
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'node-agent/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...fullEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startChild({
+    name: 'agent',
+    args: ['-r', '@swc-node/register', 'node-agent/main.ts'],
+    env: fullEnv,
+    ready: listeningPort('wharf node agent listening'),
+    timeoutMs,
   });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      if (!line.includes('wharf node agent listening')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`agent exited with ${code} before listening:\n${output.join('\n')}`));
-    });
-  });
+  const { child, output, ready: port } = started;
   const url = `http://127.0.0.1:${port}`;
   const send = async (method: string, pathAndQuery: string, body?: unknown): Promise<AgentAnswer> => {
     const response = await fetch(url + pathAndQuery, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -101,14 +85,8 @@ export async function startAgent(env: Record<string, string>, timeoutMs = 30_000
     child,
     output,
     env: fullEnv,
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    kill: started.kill,
+    stop: started.stop,
     get: (pathAndQuery) => send('GET', pathAndQuery),
     send,
     async metric(name) {
@@ -121,22 +99,8 @@ export async function startAgent(env: Record<string, string>, timeoutMs = 30_000
   };
 }
 
-/** Polls until `check` returns a truthy value, or fails with the last value seen. */
-export async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await sleep(everyMs);
-  }
-}
+/** Kept here too for the tests that import it from the node-cache kit; the helper lives in ./eventually. */
+export { eventually } from './eventually';
 
 /** The state of a version on an agent, from its own list (never asks for it, so no pull starts). */
 export async function localState(agent: AgentProcess, key: string): Promise<string | undefined> {

@@ -117,12 +117,3 @@ function parsed(bytes: Buffer): unknown {
     return bytes.toString('utf8').slice(0, 200);
   }
 }
-
-/** Polls `check` until it answers true; fails with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { binary, draft, sha256 } from './artifacts';
 import { expectProblem } from './fixtures';
-import { Load, LoadReport, startLoad, waitUntil } from './outage-load';
+import { eventually } from './eventually';
+import { Load, LoadReport, startLoad } from './outage-load';
 import { ADMIN_TOKEN, bearer } from './test-registry';
 
 const admin = bearer(ADMIN_TOKEN);
@@ -32,7 +33,7 @@ export async function beginOutageScenario(registryUrl: string, project: string, 
   await http.get('/readyz').expect(200);
 
   const load = startLoad(registryUrl, version, [unavailableCode]);
-  await waitUntil('the load has stored files', () => load.report.acknowledged.length >= 3);
+  await eventually(() => load.report.acknowledged.length >= 3, 'the load has stored files');
   return { http, version, before, pending, uploadId: upload.body.id, load };
 }
 
@@ -55,9 +56,9 @@ export function expectAllUnavailable(whileDown: Record<string, supertest.Respons
  */
 export async function finishOutageScenario(scenario: OutageScenario, recoveryTimeoutMs: number): Promise<LoadReport> {
   const { http, load, version } = scenario;
-  await waitUntil('readiness reports the service back', async () => (await http.get('/readyz')).status === 200, recoveryTimeoutMs);
+  await eventually(async () => (await http.get('/readyz')).status === 200, 'readiness reports the service back', recoveryTimeoutMs);
   const acknowledgedAtRecovery = load.report.acknowledged.length;
-  await waitUntil('the load stores files again', () => load.report.acknowledged.length >= acknowledgedAtRecovery + 3, recoveryTimeoutMs);
+  await eventually(() => load.report.acknowledged.length >= acknowledgedAtRecovery + 3, 'the load stores files again', recoveryTimeoutMs);
   const report = await load.stop();
 
   expect(report.unexpected).toEqual([]);

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { eventually } from './eventually';
 import { freePort } from './ports';
 
 export interface TestRedis {
@@ -40,15 +41,11 @@ export async function startTestRedis(): Promise<TestRedis> {
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const socket = new Socket();
-      socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
+      socket.once('connect', () => (socket.destroy(), resolve(true))).once('error', () => resolve(false));
       socket.connect(port, '127.0.0.1');
-    }).catch(() => false);
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    });
+  await eventually(accepts, `redis-server to listen on 127.0.0.1:${port}`, { timeoutMs, everyMs: 50 });
 }

@@ -1,10 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { listeningPort, startChild } from './child-process';
+import { freePort } from './ports';
 import { ADMIN_TOKEN } from './test-registry';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 export interface RegistryProcess {
   url: string;
@@ -17,61 +15,32 @@ export interface RegistryProcess {
   stop(): Promise<void>;
 }
 
+/** Log levels at which the registry does not print its "listening" line. */
+const QUIET = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /**
  * Runs the registry as a real child process, the way operators run it, and resolves once it
- * logs that it is listening. PORT=0 lets the OS pick the port. From the sources through swc by
- * default; `compiled` runs `dist/` as `npm start` does (build first), without the compiler's
- * own memory in the process, for measurements.
+ * logs that it is listening. PORT=0 lets the OS pick the port. With a quiet LOG_LEVEL (warn and
+ * up: a bench that must not measure its log pipe) a free port is chosen here and /healthz is
+ * asked instead. From the sources through swc by default; `compiled` runs `dist/` as `npm start`
+ * does (build first), without the compiler's own memory in the process, for measurements.
  */
 export async function startRegistryProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
   options: { compiled?: boolean } = {},
 ): Promise<RegistryProcess> {
-  const entry = options.compiled ? ['dist/src/main.js'] : ['-r', '@swc-node/register', 'src/main.ts'];
-  const child = spawn(process.execPath, entry, {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      WHARF_ADMIN_TOKEN: ADMIN_TOKEN,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const quiet = QUIET.has(env.LOG_LEVEL ?? 'info');
+  const port = quiet && !Number(env.PORT) ? String(await freePort()) : (env.PORT ?? '0');
+  const healthy = async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? Number(port) : undefined);
+  const started = await startChild({
+    name: 'registry',
+    args: options.compiled ? ['dist/src/main.js'] : ['-r', '@swc-node/register', 'src/main.ts'],
+    env: { HOST: '127.0.0.1', LOG_LEVEL: 'info', WHARF_ADMIN_TOKEN: ADMIN_TOKEN, ...env, PORT: port },
+    ...(quiet ? { probe: healthy } : { ready: listeningPort('wharf registry listening') }),
+    timeoutMs,
   });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
-  const listening = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`registry did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      if (!line.includes('wharf registry listening')) return;
-      clearTimeout(timer);
-      resolve(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`);
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`registry exited with ${code} before listening:\n${output.join('\n')}`));
-    });
-  });
-  const url = await listening;
-  return {
-    url,
-    child,
-    output,
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url: `http://127.0.0.1:${started.ready}`, child: started.child, output: started.output, kill: started.kill, stop: started.stop };
 }
 
 /** The embedded database's own process (a child of the registry when it runs one), from /proc. */

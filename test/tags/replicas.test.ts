@@ -1,4 +1,5 @@
 import supertest from 'supertest';
+import { timeUntil } from '../support/eventually';
 import { auth, seedModel } from '../support/release-fixtures';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { createSharedDatabase, TestDatabase } from '../support/test-database';
@@ -7,13 +8,8 @@ import { bearer } from '../support/test-registry';
 const M = '/api/v1/projects/multi/models/resnet';
 
 /** Polls until `check` holds, returning the milliseconds it took; fails after `limitMs`. */
-async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > limitMs) throw new Error(`not seen within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  return timeUntil(check, 'the change on the other replica', { timeoutMs: limitMs, everyMs: 20, rethrow: true });
 }
 
 describe('two registry processes sharing a database', () => {

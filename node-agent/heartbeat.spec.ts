@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { eventually } from '../test/support/eventually';
 import { heartbeatDelay, HeartbeatLoop } from './heartbeat';
 
 describe('heartbeatDelay', () => {
@@ -30,7 +31,7 @@ describe('HeartbeatLoop', () => {
       pino({ level: 'silent' }),
     );
     loop.start();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await eventually(() => times.length >= 4, 'three failed beats and a good one');
     fail = false;
     await loop.stop();
     const gaps = times.slice(1).map((time, i) => time - times[i]);
@@ -44,9 +45,10 @@ describe('HeartbeatLoop', () => {
     let beats = 0;
     const loop = new HeartbeatLoop(async () => void beats++, 60_000, 60_000, pino({ level: 'silent' }));
     loop.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => beats === 1, 'the first beat', 5_000, 5);
     loop.kick();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Far sooner than the 60 s interval: only the kick can send it.
+    await eventually(() => beats === 2, 'the kicked beat', 5_000, 5);
     await loop.stop();
     expect(beats).toBe(2);
   });

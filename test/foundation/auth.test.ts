@@ -1,3 +1,4 @@
+import { eventually } from '../support/eventually';
 import { addMember, createModel, createProject, createToken, expectProblem } from '../support/fixtures';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
 
@@ -39,7 +40,8 @@ describe('authentication and authorization', () => {
   it('refuses an expired token', async () => {
     const token = await createToken(wharf, 'eddie', { expiresAt: new Date(Date.now() + 1500).toISOString() });
     await wharf.http.get('/api/v1/projects').set(bearer(token)).expect(200);
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    // Reads until the registry calls the token expired (a read stores nothing), then tries the write.
+    await eventually(async () => (await wharf.http.get('/api/v1/projects').set(bearer(token))).body.code === 'token_expired', 'the token to expire');
     expectProblem(await models(token).send({ name: 'm-expired' }), 401, 'token_expired');
     expect(await wharf.count(`models WHERE name = 'm-expired'`)).toBe(0);
   });

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import supertest from 'supertest';
 import { ConfigError, loadConfig } from '../../src/config/config';
+import { clientKey, RateLimiter, type RateLimitName } from '../../src/ratelimit/rate-limiter';
+import { eventually } from '../support/eventually';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { createSharedDatabase, TestDatabase } from '../support/test-database';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
@@ -9,7 +11,17 @@ import { commitWithFile } from '../support/fixtures';
 import { createProject, memberToken } from './helpers';
 import { redisAvailable, startTestRedis, TestRedis } from '../support/redis';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves once the token's window of `name` has ended in an in-process registry: its next request starts a new one. */
+function windowEnded(registry: TestRegistry, token: string, name: RateLimitName = 'write'): Promise<unknown> {
+  const limiter = registry.registry.app.get(RateLimiter);
+  return eventually(async () => (await limiter.peek(name, clientKey(`Bearer ${token}`, undefined))) === null, `the token's ${name} window to end`, { everyMs: 25 });
+}
+
+/** The same for registries that count in Redis: the window is a key that expires when it ends. */
+function redisWindowEnded(redis: Redis, prefix: string, token: string, name: RateLimitName = 'write'): Promise<unknown> {
+  const key = `${prefix}${name}:${clientKey(`Bearer ${token}`, undefined)}`;
+  return eventually(async () => (await redis.exists(key)) === 0, `the token's ${name} window (${key}) to end in Redis`, { everyMs: 25 });
+}
 
 function expectRateLimited(response: supertest.Response, policy: string) {
   expect(response.status).toBe(429);
@@ -47,14 +59,15 @@ describe('rate limits in one process (in-memory counters)', () => {
     for (const name of ['a2', 'a3', 'a4', 'a5']) await create(alice.token, name).expect(201);
     const before = await registry.count('models');
     const refused = await create(alice.token, 'a6');
-    const retryAfter = expectRateLimited(refused, '"write";q=5;w=3');
+    expectRateLimited(refused, '"write";q=5;w=3');
     expect(await registry.count('models')).toBe(before);
 
     // Another token has its own budget; reads are another class.
     await create(bob.token, 'b1').expect(201);
     await registry.http.get('/api/v1/projects/limits/models').set(bearer(alice.token)).expect(200);
 
-    await sleep(retryAfter * 1000 + 50);
+    // Retry-After (checked above against the policy) ends where the window does: await that end.
+    await windowEnded(registry, alice.token);
     await create(alice.token, 'a6').expect(201);
   });
 
@@ -154,7 +167,7 @@ describeWithRedis('rate limits shared by two registry processes through Redis', 
     const replicas = [supertest(first.url), supertest(second.url)];
     const setup = await replicas[0].post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'shared' }).expect(201);
     expect(setup.headers['ratelimit']).toBeDefined();
-    await sleep(3100); // a fresh window for the admin token
+    await redisWindowEnded(redis, prefix, ADMIN_TOKEN); // a fresh window for the admin token
 
     const create = (replica: number, name: string) => replicas[replica].post('/api/v1/projects/shared/models').set(bearer(ADMIN_TOKEN)).send({ name });
     const statuses = [];
@@ -162,13 +175,14 @@ describeWithRedis('rate limits shared by two registry processes through Redis', 
     expect(statuses).toEqual([201, 201, 201, 201]);
     const onSecond = await create(1, 'over-1');
     const onFirst = await create(0, 'over-2');
-    const retryAfter = Math.max(expectRateLimited(onSecond, '"write";q=4;w=3'), expectRateLimited(onFirst, '"write";q=4;w=3'));
+    expectRateLimited(onSecond, '"write";q=4;w=3');
+    expectRateLimited(onFirst, '"write";q=4;w=3');
     // The counter lives in Redis under this test's prefix, with an expiry.
     const keys = await redis.keys(`${prefix}*`);
     expect(keys.length).toBeGreaterThan(0);
     expect(await redis.pttl(keys.find((key) => key.includes('write:token:'))!)).toBeGreaterThan(0);
 
-    await sleep(retryAfter * 1000 + 50);
+    await redisWindowEnded(redis, prefix, ADMIN_TOKEN);
     await create(1, 'after-1').expect(201);
     await create(0, 'after-2').expect(201);
   });

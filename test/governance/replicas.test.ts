@@ -1,4 +1,5 @@
 import supertest from 'supertest';
+import { eventually } from '../support/eventually';
 import { RegistryProcess, startRegistryProcess } from '../support/registry-process';
 import { createSharedDatabase, TestDatabase } from '../support/test-database';
 import { ADMIN_TOKEN, bearer } from '../support/test-registry';
@@ -49,7 +50,7 @@ describe('governance across two registry processes on one database', () => {
   it('delivers each event exactly once while both replicas dispatch', async () => {
     const replicas = [supertest(first.url), supertest(second.url)];
     await replicas[0].post('/api/v1/projects').set(bearer(ADMIN_TOKEN)).send({ name: 'fanout' }).expect(201);
-    await replicas[1]
+    const subscription = await replicas[1]
       .post('/api/v1/projects/fanout/subscriptions')
       .set(bearer(ADMIN_TOKEN))
       .send({ url: `${receiver.url}/fanout`, events: ['model.created'] })
@@ -58,7 +59,14 @@ describe('governance across two registry processes on one database', () => {
     await Promise.all(names.map((name, index) => replicas[index % 2].post('/api/v1/projects/fanout/models').set(bearer(ADMIN_TOKEN)).send({ name }).expect(201)));
 
     const received = await receiver.waitFor('/fanout', names.length);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // room for a duplicate to show up
+    // A claimed delivery is logged only after its request was answered, so once every delivery's log
+    // holds as many attempts as it was claimed, every send either replica started has reached the
+    // receiver: a duplicate would be there now.
+    await eventually(async () => {
+      const { body } = await replicas[0].get(`/api/v1/projects/fanout/subscriptions/${subscription.body.id}/deliveries?limit=100`).set(bearer(ADMIN_TOKEN)).expect(200);
+      const deliveries = body.items as { state: string; attempts: number; log: unknown[] }[];
+      return deliveries.length === names.length && deliveries.every((delivery) => delivery.state === 'delivered' && delivery.log.length === delivery.attempts);
+    }, 'every claimed delivery to be logged');
     expect(receiver.at('/fanout')).toHaveLength(names.length);
     expect(new Set(received.map((request) => request.headers['wharf-delivery'])).size).toBe(names.length);
     expect(received.map((request) => JSON.parse(request.body).data.model).sort()).toEqual([...names].sort());

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/eventually';
 import { createModel, createProject, createToken, expectProblem } from '../support/fixtures';
 import { bytes, publishVersion } from '../support/node-cache';
 import { ADMIN_TOKEN, bearer, startTestRegistry, TestRegistry } from '../support/test-registry';
@@ -114,7 +114,7 @@ describe('nodes, warm-ups and locations in the registry', () => {
     await heartbeat('node-quiet', beat({ gpu: 'a100' }, { entries: [entry(2)] })).expect(200);
     const listed = async () => (await wharf.http.get(project('/models/resnet/versions/2/locations')).set(bearer(viewerToken))).body.items.map((i: { node: string }) => i.node);
     expect(await listed()).toContain('node-quiet');
-    await sleep(READY_TIMEOUT * 1000 + 300);
+    await eventually(async () => !(await listed()).includes('node-quiet'), 'the silent node to leave the locations', READY_TIMEOUT * 1000 + 20_000);
     expect(await listed()).not.toContain('node-quiet');
     const node = await wharf.http.get('/api/v1/nodes/node-quiet').set(bearer(ADMIN_TOKEN));
     expect(node.body).toMatchObject({ name: 'node-quiet', ready: false, entries: [expect.objectContaining({ version: 2, state: 'ready' })] });

@@ -46,11 +46,12 @@ describe('a node agent while the registry is down', () => {
 
     const failuresAt = async () => agent!.metric('wharf_agent_heartbeat_failures_total');
     const start = await failuresAt();
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const during = (await failuresAt()) - start;
-    // Without backoff a 100 ms interval would fail ~30 times in 3 s; doubling up to 1.6 s allows a handful.
-    expect(during).toBeGreaterThanOrEqual(1);
-    expect(during).toBeLessThanOrEqual(6);
+    const startedAt = Date.now();
+    await eventually(async () => (await failuresAt()) - start >= 2, 'two more failed heartbeats', 20_000, 20);
+    const elapsed = Date.now() - startedAt;
+    // Awaits failures, not a 3 s window. Without backoff two more failures come within ~200 ms (100 ms
+    // apart); with doubling, the whole delay between them is at least 100 ms · 2² · 0.8 (jitter) = 320 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(300);
     const failureLines = agent.output.filter((line) => line.includes('heartbeat failed'));
     expect(failureLines.length).toBeGreaterThanOrEqual(2);
 

@@ -1,0 +1,77 @@
+"""A real registry process for the tests: ``node dist/src/main.js`` on embedded defaults (PGlite,
+blobs on local disk), on a port the OS picks, as operators run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+ADMIN_TOKEN = "wharf_test_admin_token_python_sdk_0123456789"
+START_DEADLINE_SECONDS = 120
+
+
+@dataclass
+class RegistryProcess:
+    url: str
+    process: subprocess.Popen[str]
+    data_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_registry(extra_env: dict[str, str] | None = None) -> RegistryProcess:
+    entry = REPOSITORY / "dist" / "src" / "main.js"
+    if not entry.exists():
+        raise RuntimeError(f"{entry} is missing: run `npm run build` in {REPOSITORY} first")
+    data_dir = Path(tempfile.mkdtemp(prefix="wharf-sdk-registry-"))
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PORT": "0",
+        "HOST": "127.0.0.1",
+        "DATA_DIR": str(data_dir),
+        "WHARF_ADMIN_TOKEN": ADMIN_TOKEN,
+        "LOG_LEVEL": "info",
+        # Small parts, so a test file of a few MiB has several parts to resume.
+        "UPLOAD_PART_SIZE": str(5 * 1024 * 1024),
+        "RATE_LIMIT_ENABLED": "false",
+        **(extra_env or {}),
+    }
+    process = subprocess.Popen(
+        ["node", str(entry)], cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output: list[str] = []
+    found: dict[str, str] = {}
+    listening = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line.rstrip("\n"))
+            if "wharf registry listening" in line and not listening.is_set():
+                found["url"] = f"http://127.0.0.1:{json.loads(line)['port']}"
+                listening.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + START_DEADLINE_SECONDS
+    while not listening.wait(0.2):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the registry did not start:\n" + "\n".join(output[-40:]))
+    return RegistryProcess(found["url"], process, data_dir, output)

@@ -64,14 +64,16 @@ class Client:
         return f"wharf.Client({self.url!r}, token from {self.settings.source})"
 
     # References
-    def resolve(self, ref: str, *, key: str | None = None) -> ResolvedVersion:
+    def resolve(self, ref: str, *, key: str | None = None, model: str | None = None) -> ResolvedVersion:
         """The concrete version a reference names: ``project/model:tag``, ``project/model@3``,
-        ``project/model@sha256:…``, or an endpoint ``project/endpoint`` (then ``key`` picks its
-        sticky route)."""
+        ``project/model@sha256:…``; or, with ``model``, an endpoint ``project/endpoint``: the
+        version of ``model`` it serves to the sticky ``key``."""
         if ":" not in ref and "@" not in ref and ref.count("/") == 1:
-            project, name = ref.split("/")
+            project, _ = ref.split("/")
             check_name("project", project)
-            path = f"{Models.path(project, name)}/resolve"
+            if model is None:
+                raise InputError(f'"{ref}" names an endpoint: give model= (the model it serves), or add a selector (:tag, @3)')
+            path = f"{Models.path(project, check_name('model', model))}/resolve"
         else:
             parsed = parse_reference(ref, default_tag=None)
             path = f"{Models.path(parsed.project, parsed.model)}/resolve"

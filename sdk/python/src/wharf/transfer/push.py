@@ -106,6 +106,35 @@ def _read_part(file: LocalFile, upload: Upload, number: int) -> bytes:
     return data
 
 
+def hash_files(files: list[LocalFile], pool: ThreadPoolExecutor, progress: ProgressFactory) -> None:
+    """Both digests of every file (whole and per part), one read each."""
+    hashing = progress("hashing", sum(file.absolute.stat().st_size for file in files))
+    for file in files:
+        digest_file(file, plan_part_size(file.absolute.stat().st_size, EXPECTED_PART_SIZE), hashing.update, pool)
+    hashing.close()
+
+
+def fill_draft(
+    client: Client, project: str, model: str, version: int, files: list[LocalFile], pool: ThreadPoolExecutor, progress: ProgressFactory
+) -> tuple[int, set[str]]:
+    """Uploads hashed files into a draft: one session per file (answered complete at once when the
+    project holds the bytes, or found again with the parts it has), the missing parts in
+    parallel, then each session completed. Answers the bytes sent and the paths that sent any."""
+    uploads: dict[str, Upload] = {}
+    tasks: list[tuple[LocalFile, Upload, int]] = []
+    for file in files:
+        upload = client.uploads.create(project, model, version, path=file.path, size=file.size, sha256=file.sha256)
+        if upload["state"] == "open":
+            upload = client.uploads.get(upload["id"])
+        uploads[file.path] = upload
+        if upload["state"] == "open":
+            tasks.extend((file, upload, number) for number in _missing_parts(upload))
+    sent = _send_parts(client, tasks, pool, progress)
+    for file in files:
+        _complete(client, file, uploads[file.path])
+    return sent, {file.path for file, _, _ in tasks}
+
+
 def push(
     client: Client,
     project: str,
@@ -120,38 +149,18 @@ def push(
     state_directory: Path,
 ) -> PushResult:
     files = list_local_files(source)
-    total = sum(file.absolute.stat().st_size for file in files)
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="wharf-push") as pool:
-        hashing = progress("hashing", total)
-        for file in files:
-            size = file.absolute.stat().st_size
-            digest_file(file, plan_part_size(size, EXPECTED_PART_SIZE), hashing.update, pool)
-        hashing.close()
-
+        hash_files(files, pool, progress)
         state = state_file(state_directory, client.url, project, model, files)
         version, resumed, committed = _draft_version(client, project, model, _read_state(state), description, metadata)
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps({"version": version}))
-
-        uploads: dict[str, Upload] = {}
-        tasks: list[tuple[LocalFile, Upload, int]] = []
-        for file in [] if committed else files:
-            upload = client.uploads.create(project, model, version, path=file.path, size=file.size, sha256=file.sha256)
-            if upload["state"] == "open":
-                upload = client.uploads.get(upload["id"])
-            uploads[file.path] = upload
-            if upload["state"] == "open":
-                tasks.extend((file, upload, number) for number in _missing_parts(upload))
-
-        sent = _send_parts(client, tasks, pool, progress)
-        for file in [] if committed else files:
-            _complete(client, file, uploads[file.path])
+        sent, sent_paths = (0, set()) if committed else fill_draft(client, project, model, version, files, pool, progress)
 
     result = client.versions.commit(project, model, version)
     if tag:
         client.tags.move(project, model, tag, version=version, reason="wharf push (python)")
     state.unlink(missing_ok=True)
-    sent_paths = {file.path for file, _, _ in tasks}
     return PushResult(
         project=project, model=model, version=version, manifest_digest=result["manifestDigest"], tag=tag,
         files=[PushedFile(f.path, f.size, f.sha256, f.path not in sent_paths) for f in files],

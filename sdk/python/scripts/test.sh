@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# npm run test:python (and .ci/run): the Python SDK's tests against a real registry process
+# (dist/src/main.js, built here when stale). Arguments pass through to pytest.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="$(bash "$HERE/scripts/venv.sh")"
+(cd "$HERE/../.." && node scripts/build.js --if-stale)
+cd "$HERE"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -6,4 +6,6 @@ HERE="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$(bash "$HERE/scripts/venv.sh")"
 (cd "$HERE/../.." && node scripts/build.js --if-stale)
 cd "$HERE"
+# Type hints are part of the API (py.typed): they are checked, strictly.
+"$VENV/bin/python" -m mypy --strict --cache-dir "$VENV/mypy-cache" src/wharf
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -9,14 +9,31 @@ from typing import Iterator
 import pytest
 
 import wharf
-from registry import ADMIN_TOKEN, RegistryProcess, start_registry
+from registry import ADMIN_TOKEN, Launch, RegistryProcess
 
 _names = itertools.count(1)
 
 
+_launch: Launch | None = None
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """The registry boots while pytest collects (importing mlflow takes as long as the boot)."""
+    global _launch
+    _launch = Launch()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A registry no selected test asked for is stopped too."""
+    if _launch is not None and _launch.process.poll() is None:
+        _launch.process.kill()
+        _launch.process.wait()
+        shutil.rmtree(_launch.data_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def registry() -> Iterator[RegistryProcess]:
-    process = start_registry()
+    process = (_launch or Launch()).wait()
     yield process
     process.stop()
     shutil.rmtree(process.data_dir, ignore_errors=True)

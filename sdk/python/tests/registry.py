@@ -35,43 +35,51 @@ class RegistryProcess:
                 self.process.wait()
 
 
+class Launch:
+    """A registry process on its way up; :meth:`wait` answers it once it listens."""
+
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        entry = REPOSITORY / "dist" / "src" / "main.js"
+        if not entry.exists():
+            raise RuntimeError(f"{entry} is missing: run `npm run build` in {REPOSITORY} first")
+        self.data_dir = Path(tempfile.mkdtemp(prefix="wharf-sdk-registry-"))
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "PORT": "0",
+            "HOST": "127.0.0.1",
+            "DATA_DIR": str(self.data_dir),
+            "WHARF_ADMIN_TOKEN": ADMIN_TOKEN,
+            "LOG_LEVEL": "info",
+            # Small parts, so a test file of a few MiB has several parts to resume.
+            "UPLOAD_PART_SIZE": str(5 * 1024 * 1024),
+            "RATE_LIMIT_ENABLED": "false",
+            **(extra_env or {}),
+        }
+        self.process = subprocess.Popen(
+            ["node", str(entry)], cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.output: list[str] = []
+        self.url = ""
+        self.listening = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line.rstrip("\n"))
+            if "wharf registry listening" in line and not self.listening.is_set():
+                self.url = f"http://127.0.0.1:{json.loads(line)['port']}"
+                self.listening.set()
+
+    def wait(self) -> RegistryProcess:
+        deadline = time.monotonic() + START_DEADLINE_SECONDS
+        while not self.listening.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError("the registry did not start:\n" + "\n".join(self.output[-40:]))
+        return RegistryProcess(self.url, self.process, self.data_dir, self.output)
+
+
 def start_registry(extra_env: dict[str, str] | None = None) -> RegistryProcess:
-    entry = REPOSITORY / "dist" / "src" / "main.js"
-    if not entry.exists():
-        raise RuntimeError(f"{entry} is missing: run `npm run build` in {REPOSITORY} first")
-    data_dir = Path(tempfile.mkdtemp(prefix="wharf-sdk-registry-"))
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PORT": "0",
-        "HOST": "127.0.0.1",
-        "DATA_DIR": str(data_dir),
-        "WHARF_ADMIN_TOKEN": ADMIN_TOKEN,
-        "LOG_LEVEL": "info",
-        # Small parts, so a test file of a few MiB has several parts to resume.
-        "UPLOAD_PART_SIZE": str(5 * 1024 * 1024),
-        "RATE_LIMIT_ENABLED": "false",
-        **(extra_env or {}),
-    }
-    process = subprocess.Popen(
-        ["node", str(entry)], cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    output: list[str] = []
-    found: dict[str, str] = {}
-    listening = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line.rstrip("\n"))
-            if "wharf registry listening" in line and not listening.is_set():
-                found["url"] = f"http://127.0.0.1:{json.loads(line)['port']}"
-                listening.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + START_DEADLINE_SECONDS
-    while not listening.wait(0.2):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("the registry did not start:\n" + "\n".join(output[-40:]))
-    return RegistryProcess(found["url"], process, data_dir, output)
+    return Launch(extra_env).wait()

@@ -17,7 +17,7 @@ import pytest
 import wharf
 from conftest import write_random
 from corrupting_proxy import CorruptingProxy
-from registry import ADMIN_TOKEN, RegistryProcess
+from registry import ADMIN_TOKEN, REPOSITORY, RegistryProcess
 
 MIB = 1024 * 1024
 PART = 5 * MIB  # the registry under test runs with UPLOAD_PART_SIZE = 5 MiB
@@ -83,8 +83,19 @@ wharf.push(model, source, url=url, token=token, concurrency=2, progress=HoldAfte
 """
 
 
+def resume_with_cli(registry: RegistryProcess, model: str, source: Path) -> tuple[bool, int, int]:
+    """The CLI finishing a push the SDK started: (resumed, version, bytes sent)."""
+    env = {**os.environ, "WHARF_URL": registry.url, "WHARF_TOKEN": ADMIN_TOKEN}
+    cli = ["node", str(REPOSITORY / "dist/src/cli/main.js"), "push", model, str(source), "--tag", "prod", "--json"]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    return result["resumed"], result["version"], result["bytesSent"]
+
+
+@pytest.mark.parametrize("resumed_by", ["python", "cli"])
 def test_a_push_killed_mid_upload_resumes_sending_only_the_missing_parts(
-    client: wharf.Client, registry: RegistryProcess, model: str, tmp_path: Path
+    client: wharf.Client, registry: RegistryProcess, model: str, tmp_path: Path, resumed_by: str
 ) -> None:
     source = tmp_path / "model"
     write_random(source / "weights.bin", 9 * PART + 4321, seed=3)  # 10 parts
@@ -109,11 +120,15 @@ def test_a_push_killed_mid_upload_resumes_sending_only_the_missing_parts(
     assert upload["partCount"] == 10 and 3 <= held < 10
 
     before = part_requests(client)
-    result = client.push(model, source, tag="prod", progress=False)
-    assert result.resumed and result.version == version
+    if resumed_by == "python":
+        result = client.push(model, source, tag="prod", progress=False)
+        resumed, resumed_version, bytes_sent = result.resumed, result.version, result.bytes_sent
+    else:  # the push note is the CLI's own format and place: either finishes what the other started
+        resumed, resumed_version, bytes_sent = resume_with_cli(registry, model, source)
+    assert resumed and resumed_version == version
     assert part_requests(client) - before == 10 - held
     missing_bytes = sum(min(PART, size - (n - 1) * PART) for n in range(1, 11) if n not in {p["number"] for p in upload["parts"]})
-    assert result.bytes_sent == missing_bytes
+    assert bytes_sent == missing_bytes
     assert not note.exists()
 
     client.pull(f"{model}:prod", tmp_path / "pulled", progress=False)

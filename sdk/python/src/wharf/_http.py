@@ -64,8 +64,8 @@ def problem_of(response: httpx.Response) -> dict[str, Any]:
     }
 
 
-def _clean_query(query: Query | None) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
+def _clean_query(query: Query | None) -> list[tuple[str, str | int | float | bool | None]]:
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
     for key, value in (query or {}).items():
         if value is None:
             continue

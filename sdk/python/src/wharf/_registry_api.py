@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any, Iterator, Mapping, cast
 
@@ -46,8 +47,8 @@ class Projects:
         """Deletes an empty project (``ProjectNotEmptyError`` while it holds models)."""
         self._t.json("DELETE", f"/api/v1/projects/{segment(name)}")
 
-    def members(self, project: str) -> list[Member]:
-        return cast(list[Member], self._t.json("GET", f"/api/v1/projects/{segment(project)}/members")["items"])
+    def members(self, project: str) -> builtins.list[Member]:
+        return cast(builtins.list[Member], self._t.json("GET", f"/api/v1/projects/{segment(project)}/members")["items"])
 
     def get_member(self, project: str, principal: str) -> Member:
         return cast(Member, self._t.json("GET", f"/api/v1/projects/{segment(project)}/members/{segment(principal)}"))
@@ -190,11 +191,11 @@ class Files:
         """A small file's bytes in memory; big files belong in :meth:`wharf.Client.pull`."""
         return self._t.request("GET", f"{Versions.path(project, model, ref)}/files/{file_segments(path)}").content
 
-    def upload(self, project: str, model: str, version: int, files: Mapping[str, bytes]) -> list[File]:
+    def upload(self, project: str, model: str, version: int, files: Mapping[str, bytes]) -> builtins.list[File]:
         """Small files in one multipart/form-data request (``{path: bytes}``); large ones go
         through :meth:`wharf.Client.push`'s parallel, resumable sessions."""
         form = [("file", (path, data, "application/octet-stream")) for path, data in files.items()]
-        return cast(list[File], self._t.json("POST", f"{Versions.path(project, model, version)}/files", files=form))
+        return cast(builtins.list[File], self._t.json("POST", f"{Versions.path(project, model, version)}/files", files=form))
 
 
 class Uploads:

@@ -131,9 +131,9 @@ class WharfArtifactRepository(ArtifactRepository):
             hash_files(new_files, pool, progress_factory(None))
             draft = self.client.versions.create(self.project, self.model, description=f"MLflow artifacts of {self.scope or 'the experiment'}", metadata=metadata)
             number = draft["number"]
-            for file in previous:
-                if file["path"] not in replaced:
-                    self.client.uploads.create(self.project, self.model, number, path=file["path"], size=file["size"], sha256=file["sha256"])
+            for kept in previous:
+                if kept["path"] not in replaced:
+                    self.client.uploads.create(self.project, self.model, number, path=kept["path"], size=kept["size"], sha256=kept["sha256"])
             fill_draft(self.client, self.project, self.model, number, new_files, pool, progress_factory(None))
         self.client.versions.commit(self.project, self.model, number)
         self.client.tags.move(self.project, self.model, self.tag, version=number, reason=f"mlflow: {self.artifact_uri}")

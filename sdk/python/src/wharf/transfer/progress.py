@@ -32,9 +32,10 @@ class _Silent:
 
 
 def _tqdm_factory(phase: str, total: int) -> ProgressSink:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-    return tqdm(total=total, desc=phase, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False)
+    bar: ProgressSink = tqdm(total=total, desc=phase, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False)
+    return bar
 
 
 def progress_factory(option: ProgressOption) -> ProgressFactory:

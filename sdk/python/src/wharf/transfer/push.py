@@ -62,7 +62,7 @@ class PushResult:
 def state_file(state_directory: Path, url: str, project: str, model: str, files: list[LocalFile]) -> Path:
     """Which draft an interrupted push of the same files to the same model was filling. The same
     identity as the CLI's, so either can finish what the other started."""
-    identity = json.dumps([url, project, model, [[f.path, f.size, f.sha256] for f in files]], separators=(",", ":"))
+    identity = json.dumps([url, project, model, [[f.path, f.size, f.sha256] for f in files]], separators=(",", ":"), ensure_ascii=False)
     return state_directory / f"{hashlib.sha256(identity.encode('utf-8')).hexdigest()}.json"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -45,6 +46,18 @@ def test_tokens_the_registry_refuses_raise_authentication_errors(registry: Regis
         with pytest.raises(wharf.AuthenticationError) as refused:
             stranger.projects.get(project)
     assert refused.value.status == 401 and refused.value.code.startswith(("token_", "unauthenticated"))
+
+
+def test_every_problem_code_the_registry_defines_has_a_class_of_its_status() -> None:
+    source = (REPOSITORY / "src/common/errors/error-codes.ts").read_text()
+    codes = re.findall(r"^  (\w+): \{ status: (\d+),", source, re.M)
+    assert len(codes) > 50
+    for code, status in codes:
+        error = wharf.errors.api_error({"code": code, "status": int(status), "detail": "x"})
+        assert error.code == code and error.status == int(status)
+        assert type(error).__dict__.get("code_name") == code, f"{code} has no class of its own"
+        family = wharf.errors.error_class_for(None, int(status))
+        assert isinstance(error, family), f"{code}: {type(error).__name__} is not a {family.__name__}"
 
 
 def test_unknown_codes_fall_back_to_their_status_family() -> None:

@@ -42,7 +42,16 @@ def retry_after_seconds(header: str | None) -> float | None:
 
 
 def problem_of(response: httpx.Response) -> dict[str, Any]:
-    """The problem document of a failed response, or one made up from its status line."""
+    """The problem document of a failed response (with the registry's Retry-After advice, when
+    it gave one), or one made up from its status line."""
+    problem = _parsed_problem(response)
+    retry_after = retry_after_seconds(response.headers.get("retry-after"))
+    if retry_after is not None:
+        problem.setdefault("retryAfter", retry_after)
+    return problem
+
+
+def _parsed_problem(response: httpx.Response) -> dict[str, Any]:
     try:
         parsed = response.json()
         if isinstance(parsed, dict) and isinstance(parsed.get("code"), str):

@@ -80,9 +80,13 @@ class PermissionDeniedError(ApiError):
 class NotFoundError(ApiError):
     """404: no such resource (or one the token may not see)."""
 
+    code_name = "not_found"
+
 
 class MethodNotAllowedError(ApiError):
     """405."""
+
+    code_name = "method_not_allowed"
 
 
 class ConflictError(ApiError):
@@ -92,21 +96,31 @@ class ConflictError(ApiError):
 class LengthRequiredError(ApiError):
     """411."""
 
+    code_name = "length_required"
+
 
 class PayloadTooLargeError(ApiError):
     """413: a body, a file or metadata larger than the registry allows."""
+
+    code_name = "payload_too_large"
 
 
 class UnsupportedMediaTypeError(ApiError):
     """415."""
 
+    code_name = "unsupported_media_type"
+
 
 class RangeNotSatisfiableError(ApiError):
     """416."""
 
+    code_name = "range_not_satisfiable"
+
 
 class RateLimitedError(ApiError):
     """429 after every retry; ``retry_after`` is the registry's advice in seconds."""
+
+    code_name = "rate_limited"
 
     @property
     def retry_after(self) -> float | None:
@@ -121,166 +135,112 @@ class ServerError(ApiError):
 # One class per stable problem code (src/common/errors/error-codes.ts).
 class ValidationFailedError(BadRequestError):
     code_name = "validation_failed"
-
 class InvalidNameError(BadRequestError):
     code_name = "invalid_name"
-
 class InvalidCursorError(BadRequestError):
     code_name = "invalid_cursor"
-
 class InvalidReferenceError(BadRequestError):
     code_name = "invalid_reference"
-
 class InvalidPathError(BadRequestError):
     code_name = "invalid_path"
-
 class PartSizeMismatchError(BadRequestError):
     code_name = "part_size_mismatch"
-
 class PartDigestMismatchError(BadRequestError):
     code_name = "part_digest_mismatch"
-
 class FileDigestMismatchError(BadRequestError):
     code_name = "file_digest_mismatch"
-
 class MetadataTooLargeError(PayloadTooLargeError):
     code_name = "metadata_too_large"
-
 class FileTooLargeError(PayloadTooLargeError):
     code_name = "file_too_large"
-
 class UnauthenticatedError(AuthenticationError):
     code_name = "unauthenticated"
-
 class TokenInvalidError(AuthenticationError):
     code_name = "token_invalid"
-
 class TokenExpiredError(AuthenticationError):
     code_name = "token_expired"
-
 class TokenRevokedError(AuthenticationError):
     code_name = "token_revoked"
-
 class ForbiddenError(PermissionDeniedError):
     code_name = "forbidden"
-
 class RouteNotFoundError(NotFoundError):
     code_name = "route_not_found"
-
 class ProjectNotFoundError(NotFoundError):
     code_name = "project_not_found"
-
 class PrincipalNotFoundError(NotFoundError):
     code_name = "principal_not_found"
-
 class MemberNotFoundError(NotFoundError):
     code_name = "member_not_found"
-
 class TokenNotFoundError(NotFoundError):
     code_name = "token_not_found"
-
 class ModelNotFoundError(NotFoundError):
     code_name = "model_not_found"
-
 class VersionNotFoundError(NotFoundError):
     code_name = "version_not_found"
-
 class NodeNotFoundError(NotFoundError):
     code_name = "node_not_found"
-
 class WarmupNotFoundError(NotFoundError):
     code_name = "warmup_not_found"
-
 class TagNotFoundError(NotFoundError):
     code_name = "tag_not_found"
-
 class EndpointNotFoundError(NotFoundError):
     code_name = "endpoint_not_found"
-
 class SubscriptionNotFoundError(NotFoundError):
     code_name = "subscription_not_found"
-
 class UploadNotFoundError(NotFoundError):
     code_name = "upload_not_found"
-
 class FileNotFoundOnRegistryError(NotFoundError):
     code_name = "file_not_found"
-
 class TokenReviewDisabledError(NotFoundError):
     code_name = "tokenreview_disabled"
-
 class ProjectExistsError(ConflictError):
     code_name = "project_exists"
-
 class ModelExistsError(ConflictError):
     code_name = "model_exists"
-
 class ProjectNotEmptyError(ConflictError):
     code_name = "project_not_empty"
-
 class LastAdminError(ConflictError):
     code_name = "last_admin"
-
 class VersionImmutableError(ConflictError):
     code_name = "version_immutable"
-
 class VersionStateConflictError(ConflictError):
     code_name = "version_state_conflict"
-
 class EndpointModelMismatchError(ConflictError):
     code_name = "endpoint_model_mismatch"
-
 class TagPinnedError(ConflictError):
     code_name = "tag_pinned"
-
 class TagAutomaticError(ConflictError):
     code_name = "tag_automatic"
-
 class TagInUseError(ConflictError):
     code_name = "tag_in_use"
-
 class VersionInUseError(ConflictError):
     code_name = "version_in_use"
-
 class ModelInUseError(ConflictError):
     code_name = "model_in_use"
-
 class VersionNotReadyError(ConflictError):
     code_name = "version_not_ready"
-
 class NoRollbackTargetError(ConflictError):
     code_name = "no_rollback_target"
-
 class StorageQuotaExceededError(ConflictError):
     code_name = "storage_quota_exceeded"
-
 class UploadConflictError(ConflictError):
     code_name = "upload_conflict"
-
 class UploadNotOpenError(ConflictError):
     code_name = "upload_not_open"
-
 class UploadIncompleteError(ConflictError):
     code_name = "upload_incomplete"
-
 class UploadsPendingError(ConflictError):
     code_name = "uploads_pending"
-
 class VersionEmptyError(ConflictError):
     code_name = "version_empty"
-
 class StorageUnavailableError(ServerError):
     code_name = "storage_unavailable"
-
 class DatabaseUnavailableError(ServerError):
     code_name = "database_unavailable"
-
 class ServiceUnavailableError(ServerError):
     code_name = "service_unavailable"
-
 class InternalServerError(ServerError):
     code_name = "internal_error"
-
 class FileContentMissingError(ServerError):
     code_name = "file_content_missing"
 

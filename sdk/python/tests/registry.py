@@ -24,6 +24,13 @@ class RegistryProcess:
     process: subprocess.Popen[str]
     data_dir: Path
     output: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def start_again(self) -> None:
+        """After :meth:`stop`: the same data directory, on the same port (so clients keep their URL)."""
+        port = self.url.rsplit(":", 1)[1]
+        again = Launch({**self.extra_env, "PORT": port}, self.data_dir).wait()
+        self.process, self.output = again.process, again.output
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -38,11 +45,12 @@ class RegistryProcess:
 class Launch:
     """A registry process on its way up; :meth:`wait` answers it once it listens."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, data_dir: Path | None = None) -> None:
         entry = REPOSITORY / "dist" / "src" / "main.js"
         if not entry.exists():
             raise RuntimeError(f"{entry} is missing: run `npm run build` in {REPOSITORY} first")
-        self.data_dir = Path(tempfile.mkdtemp(prefix="wharf-sdk-registry-"))
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="wharf-sdk-registry-"))
+        self.extra_env = dict(extra_env or {})
         env = {
             "PATH": os.environ["PATH"],
             "HOME": os.environ.get("HOME", "/tmp"),
@@ -78,7 +86,7 @@ class Launch:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.process.kill()
                 raise RuntimeError("the registry did not start:\n" + "\n".join(self.output[-40:]))
-        return RegistryProcess(self.url, self.process, self.data_dir, self.output)
+        return RegistryProcess(self.url, self.process, self.data_dir, self.output, self.extra_env)
 
 
 def start_registry(extra_env: dict[str, str] | None = None) -> RegistryProcess:

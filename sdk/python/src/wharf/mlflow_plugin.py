@@ -65,14 +65,19 @@ class WharfArtifactRepository(ArtifactRepository):
         self.project, self.model, self.scope = parse_wharf_uri(artifact_uri)
         self.tag = scope_tag(self.scope)
         self.client = Client()
+        self._snapshot: tuple[int, list[File]] | None = None
 
     # Reading
     def _current_files(self) -> tuple[int | None, list[File]]:
-        try:
-            version = self.client.tags.get(self.project, self.model, self.tag)["version"]
-        except TagNotFoundError:
-            return None, []
-        return version, self.client.files.list(self.project, self.model, version)
+        """The scope's newest snapshot, read once per repository object (and again after each
+        write through it), so a download of many files reads them all from one version."""
+        if self._snapshot is None:
+            try:
+                version = self.client.tags.get(self.project, self.model, self.tag)["version"]
+            except TagNotFoundError:
+                return None, []
+            self._snapshot = (version, self.client.files.list(self.project, self.model, version))
+        return self._snapshot
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         prefix = (path or "").strip("/")
@@ -124,6 +129,7 @@ class WharfArtifactRepository(ArtifactRepository):
         new_files = list_local_files(source)
         for file in new_files:
             file.path = f"{prefix}/{file.path}" if prefix else file.path
+        self._snapshot = None  # another process may have written since this object last read
         previous_version, previous = self._current_files()
         replaced = {file.path for file in new_files}
         metadata: dict[str, Any] = {"mlflow": {"artifactUri": self.artifact_uri, "scope": self.scope, "previousVersion": previous_version}}
@@ -137,6 +143,7 @@ class WharfArtifactRepository(ArtifactRepository):
             fill_draft(self.client, self.project, self.model, number, new_files, pool, progress_factory(None))
         self.client.versions.commit(self.project, self.model, number)
         self.client.tags.move(self.project, self.model, self.tag, version=number, reason=f"mlflow: {self.artifact_uri}")
+        self._snapshot = None
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         raise NotImplementedError("Wharf versions are immutable: archive or delete versions with the wharf client instead")

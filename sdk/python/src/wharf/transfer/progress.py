@@ -18,8 +18,8 @@ class ProgressSink(Protocol):
 #: bytes it will see.
 ProgressFactory = Callable[[str, int], ProgressSink]
 
-#: ``None``: bars when standard error is a terminal (the default); ``True``/``False``: always or
-#: never; or a factory of one's own (for a notebook widget, a logger, a test).
+#: ``None``: bars when standard error is a terminal or in a notebook (the default; tqdm.auto draws
+#: a widget there); ``True``/``False``: always or never; or a factory of one's own (a logger, a test).
 ProgressOption = Union[bool, None, ProgressFactory]
 
 
@@ -41,5 +41,5 @@ def _tqdm_factory(phase: str, total: int) -> ProgressSink:
 def progress_factory(option: ProgressOption) -> ProgressFactory:
     if callable(option):
         return option
-    show = sys.stderr.isatty() if option is None else option
+    show = (sys.stderr.isatty() or "ipykernel" in sys.modules) if option is None else option
     return _tqdm_factory if show else (lambda phase, total: _Silent())

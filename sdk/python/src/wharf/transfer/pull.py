@@ -86,16 +86,20 @@ class _Verifier:
             self.changed.notify()
 
     def finish(self) -> dict[str, str]:
-        """Waits for the digests of every file; stops early when the download failed."""
-        with self.changed:
-            if not all(chunk.done for chunk in self.chunks):
-                self.stopped = True
-            self.changed.notify()
+        """Waits for the digests of every file (every chunk has been written)."""
         self.thread.join()
         self.sink.close()
         if self.failure:
             raise self.failure
         return self.digests
+
+    def abandon(self) -> None:
+        """The download failed: stop without waiting for chunks that will never come."""
+        with self.changed:
+            self.stopped = True
+            self.changed.notify()
+        self.thread.join()
+        self.sink.close()
 
     def _run(self) -> None:
         try:
@@ -146,8 +150,10 @@ def pull(
         verifier = _Verifier(chunks, [file for file, _ in needed], progress("verifying", sum(file["size"] for file, _ in needed)))
         try:
             received = _fetch_all(client, Versions.path(project, model, resolved["number"]), chunks, concurrency, progress, verifier)
-        finally:
-            digests = verifier.finish()
+        except BaseException:
+            verifier.abandon()
+            raise
+        digests = verifier.finish()
         for file, target in needed:
             fd = fds.pop(file["path"])
             os.fsync(fd)

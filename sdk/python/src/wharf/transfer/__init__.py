@@ -1,0 +1,1 @@
+"""Pushes and pulls equal to the CLI's: parallel, resumable, verified, atomic."""

@@ -71,8 +71,10 @@ export function consoleStatic(directory = consoleDirectory()): (request: Request
     if (!index || (request.method !== 'GET' && request.method !== 'HEAD') || isRegistryPath(request.path)) return next();
     let file = files.get(request.path === '/' ? '/index.html' : request.path);
     if (!file) {
-      // A page of the app (/projects/vision/models) is index.html; a missing asset stays a 404.
-      if (request.path.startsWith('/assets/') || path.extname(request.path) !== '' || !request.accepts('html')) return next();
+      // A page of the app (/projects/vision/models) that a browser navigates to is index.html; a
+      // missing asset, or a client that did not ask for HTML (curl, an SDK), gets the registry's 404.
+      const wantsPage = (request.headers.accept ?? '').includes('text/html');
+      if (request.path.startsWith('/assets/') || path.extname(request.path) !== '' || !wantsPage) return next();
       file = index;
     }
     send(request, response, file);

@@ -73,6 +73,8 @@ describe('the console served by the registry', () => {
   it("answers a page path of the app with index.html, so deep links work", async () => {
     const response = await site.http.get('/projects/vision/models/resnet50').set('Accept', 'text/html').expect(200);
     expect(response.text).toBe(INDEX);
+    // A client that does not ask for a page (curl, an SDK) gets the registry's 404, not HTML.
+    expect((await site.http.get('/projects/vision/models/resnet50').set('Accept', '*/*').expect(404)).body).toMatchObject({ answeredBy: 'registry' });
   });
 
   it('leaves the API, the probes, the metrics and the docs to the registry, and missing assets 404', async () => {

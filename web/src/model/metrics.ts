@@ -25,5 +25,5 @@ export function flatMetadata(value: unknown, prefix = ''): Record<string, string
 
 export function formatMetric(value: number | undefined): string {
   if (value === undefined) return '—';
-  return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }

@@ -26,15 +26,19 @@ export function usePoll<T>(load: () => Promise<T>, deps: readonly unknown[], int
 
   useEffect(() => {
     let stopped = false;
+    let inFlight = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async () => {
       if (document.visibilityState === 'hidden') return schedule();
+      if (inFlight) return;
+      inFlight = true;
       try {
         const data = await loadRef.current();
         if (!stopped) setState({ data, error: null, loading: false });
       } catch (error) {
         if (!stopped) setState((previous) => ({ data: previous.data, error: errorText(error), loading: false }));
       }
+      inFlight = false;
       schedule();
     };
     const schedule = () => {

@@ -219,6 +219,8 @@ describe('the web console', () => {
     const moved = Number(await preview.getAttribute('data-moved'));
     expect(moved / 2000).toBeGreaterThanOrEqual(0.45);
     expect(moved / 2000).toBeLessThan(0.6);
+    // prod was rolled back to @1 and the other route is @2: every moved key changes version.
+    expect(Number(await preview.getAttribute('data-version-changed'))).toBe(moved);
     await page.getByRole('button', { name: 'Save split' }).click();
     await page.locator('li[data-route$="@2"]').getByText('60%').waitFor();
     const endpoint = await admin.call<{ routes: { weight: number }[] }>('GET', `/projects/${seed.project}/endpoints/${seed.endpoint}`);

@@ -33,6 +33,19 @@ describe("the console's split preview", () => {
     expect(shifted.netByRoute).toEqual({ 'p/m@1': -shifted.moved, 'p/m@2': shifted.moved });
   });
 
+  it('tells keys that change version from keys that only change route', () => {
+    const before = [{ id: 'p/m:prod', weight: 90 }, { id: 'p/m@2', weight: 10 }];
+    const after = [{ id: 'p/m:prod', weight: 50 }, { id: 'p/m@2', weight: 50 }];
+    // prod points at 2: moving keys between the routes changes nobody's version.
+    expect(previewKeyMoves(before, after, 1000, () => 2)).toMatchObject({ versionChanged: 0 });
+    const served: Record<string, number> = { 'p/m:prod': 1, 'p/m@2': 2 };
+    const split = previewKeyMoves(before, after, 1000, (id) => served[id]);
+    expect(split.versionChanged).toBe(split.moved);
+    expect(split.moved).toBeGreaterThan(300);
+    // A route the registry does not serve yet counts as a change.
+    expect(previewKeyMoves(before, [{ id: 'p/m@3', weight: 100 }], 1000, (id) => served[id]).versionChanged).toBe(1000);
+  });
+
   it('prefixes the project to a ref given without one, as the registry stores it', () => {
     expect(storedRef('vision', ' resnet50:prod ')).toBe('vision/resnet50:prod');
     expect(storedRef('vision', 'other/resnet50@3')).toBe('other/resnet50@3');

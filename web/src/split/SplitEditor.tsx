@@ -31,7 +31,8 @@ export function SplitEditor({ project, endpoint, onSaved, onCancel }: { project:
     if (!valid) return null;
     const before = endpoint.routes.map((route) => ({ id: route.ref, weight: route.weight }));
     const after = rows.map((row) => ({ id: storedRef(project, row.ref), weight: Number(row.weight) }));
-    return previewKeyMoves(before, after);
+    const served = new Map(endpoint.routes.map((route) => [route.ref, route.version]));
+    return previewKeyMoves(before, after, 2000, (id) => served.get(id));
   }, [valid, rows, endpoint, project]);
 
   const update = (index: number, change: Partial<Row>) => setRows((list) => list.map((row, i) => (i === index ? { ...row, ...change } : row)));
@@ -92,9 +93,16 @@ export function SplitEditor({ project, endpoint, onSaved, onCancel }: { project:
       <label htmlFor={ids.sticky}>Sticky header</label>
       <input id={ids.sticky} value={sticky} placeholder="X-User-Id" onChange={(event) => setSticky(event.target.value)} />
       {preview && (
-        <p className="preview" role="status" data-moved={preview.moved}>
+        <p className="preview" role="status" data-moved={preview.moved} data-version-changed={preview.versionChanged}>
           Preview: {((preview.moved / preview.sampled) * 100).toFixed(1)}% of sticky keys change route ({preview.moved} of {preview.sampled} sampled keys)
           {Object.entries(preview.netByRoute).map(([route, net]) => ` · ${route} ${net > 0 ? '+' : ''}${net}`).join('')}
+          {preview.versionChanged !== preview.moved && (
+            <>
+              <br />
+              Of those, {preview.versionChanged} ({((preview.versionChanged / preview.sampled) * 100).toFixed(1)}% of all keys) change the version they are served;
+              the rest move between routes that serve the same version today.
+            </>
+          )}
         </p>
       )}
       <div className="buttons">

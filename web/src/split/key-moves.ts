@@ -34,25 +34,42 @@ export function rendezvousPick(key: string, routes: readonly WeightedRoute[]): n
 
 export interface KeyMovePreview {
   sampled: number;
+  /** Keys whose route changes. */
   moved: number;
+  /**
+   * Of those, keys whose served version changes, when both routes' versions are known: a key moved
+   * from `model:prod` to `model@2` while prod points at 2 keeps its version.
+   */
+  versionChanged: number;
   /** Keys each route (by id) gains minus keys it loses. */
   netByRoute: Record<string, number>;
 }
 
-/** How many of `sampled` synthetic sticky keys change route when `before` becomes `after`. */
-export function previewKeyMoves(before: readonly WeightedRoute[], after: readonly WeightedRoute[], sampled = 2000): KeyMovePreview {
+/**
+ * How many of `sampled` synthetic sticky keys change route when `before` becomes `after`, and how
+ * many of them change version (`versionOf` knows what a route serves today).
+ */
+export function previewKeyMoves(
+  before: readonly WeightedRoute[],
+  after: readonly WeightedRoute[],
+  sampled = 2000,
+  versionOf: (id: string) => number | undefined = () => undefined,
+): KeyMovePreview {
   const netByRoute: Record<string, number> = {};
   let moved = 0;
+  let versionChanged = 0;
   for (let i = 0; i < sampled; i++) {
     const key = `preview-key-${i}`;
     const from = before[rendezvousPick(key, before)]?.id;
     const to = after[rendezvousPick(key, after)]?.id;
     if (from === to) continue;
     moved++;
+    const [fromVersion, toVersion] = [from && versionOf(from), to && versionOf(to)];
+    if (fromVersion === undefined || toVersion === undefined || fromVersion !== toVersion) versionChanged++;
     if (from) netByRoute[from] = (netByRoute[from] ?? 0) - 1;
     if (to) netByRoute[to] = (netByRoute[to] ?? 0) + 1;
   }
-  return { sampled, moved, netByRoute };
+  return { sampled, moved, versionChanged, netByRoute };
 }
 
 /** The registry stores a route's ref with its project; the editor lets people leave it out. */

@@ -7,14 +7,14 @@ import { gzipSync } from 'node:zlib';
 /**
  * The web console's policy: everything from this origin, nothing inline. Vite emits the app as
  * module scripts and stylesheet files, and React sets styles through the CSSOM (which CSP does
- * not govern), so neither 'unsafe-inline' nor a nonce is needed. data: images are the SVG
- * favicon; the API is the only thing the console connects to.
+ * not govern), so neither 'unsafe-inline' nor a nonce is needed. The API is the only thing the
+ * console connects to.
  */
 export const CONSOLE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self'",
   "font-src 'self'",
   "connect-src 'self'",
   "manifest-src 'self'",

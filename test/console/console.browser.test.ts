@@ -141,6 +141,11 @@ describe('the web console', () => {
     await context.addInitScript((token) => (globalThis as unknown as PageGlobals).sessionStorage.setItem('wharf.token', token), seed.editorToken);
     const page = await context.newPage();
     const scripts: { url: string; bytes: number; encoding?: string }[] = [];
+    const versionQueries: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.endsWith(`/models/${seed.model}/versions`)) versionQueries.push(url.search);
+    });
     page.on('response', (response) => {
       if (response.request().resourceType() !== 'script') return;
       const headers = response.headers();
@@ -158,6 +163,9 @@ describe('the web console', () => {
     expect(scripts.length).toBeGreaterThan(0);
     expect(scripts.every((script) => script.encoding === 'gzip' && script.bytes > 0)).toBe(true);
     expect(totalScriptBytes).toBeLessThan(300 * 1024);
+    // Server paging: the page asks for one page of versions, never the whole model.
+    expect(versionQueries.length).toBeGreaterThan(0);
+    for (const query of versionQueries) expect(new URLSearchParams(query).get('limit')).toBe('50');
     await context.close();
     return elapsedMs;
   }

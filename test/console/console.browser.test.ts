@@ -21,6 +21,7 @@ let browser: Browser;
 let seed: ConsoleSeed;
 let admin: SeedClient;
 let expiring: { token: string; expiresAt: number };
+let soonExpired: { context: BrowserContext; page: Page };
 
 beforeAll(async () => {
   // The registry serves dist/web: build it as `npm start` does (a no-op when nothing changed).
@@ -34,10 +35,11 @@ beforeAll(async () => {
   ]);
   admin = new SeedClient(registry.url);
   seed = await seedConsole(admin);
-  // Valid long enough to sign in with; the last test uses it after it has expired.
-  const expiresAt = Date.now() + 20_000;
+  // Valid long enough to sign in with at once; the last test uses that session after it expired.
+  const expiresAt = Date.now() + 30_000;
   const created = await admin.tokenFor('alice', seed.project, { name: 'alice-short', expiresAt: new Date(expiresAt).toISOString() });
   expiring = { token: created.token, expiresAt };
+  soonExpired = await signedIn(expiring.token);
 }, 300_000);
 
 afterAll(async () => {
@@ -68,7 +70,6 @@ async function tagInRegistry(tag: string): Promise<{ version: number; pinned: bo
 
 describe('the web console', () => {
   let editor: { context: BrowserContext; page: Page };
-  let soonExpired: { context: BrowserContext; page: Page };
 
   afterAll(async () => {
     await editor?.context.close();
@@ -102,7 +103,6 @@ describe('the web console', () => {
   });
 
   it('signs in with a token kept in session storage only, and lists the projects it can see', async () => {
-    soonExpired = await signedIn(expiring.token);
     editor = await signedIn(seed.editorToken);
     const { page } = editor;
     await page.getByRole('link', { name: seed.project, exact: true }).waitFor();

@@ -184,14 +184,18 @@ describe('the web console', () => {
 
   it('moves a tag with a required reason and shows the move in its history', async () => {
     const { page } = editor;
-    await tagRow(page, 'prod').getByRole('button', { name: 'Move prod' }).click();
-    await page.getByLabel('To version').fill('2');
-    const submit = page.getByRole('button', { name: 'Move prod' }).last();
-    // Without a reason the form does not send anything.
-    await submit.click();
+    // By keyboard: Enter on the row's button opens the form with the version field focused.
+    await tagRow(page, 'prod').getByRole('button', { name: 'Move prod' }).focus();
+    await page.keyboard.press('Enter');
+    const isFocused = (label: string) => page.getByLabel(label).evaluate((element) => element === (element as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement);
+    expect(await isFocused('To version')).toBe(true);
+    await page.keyboard.type('2');
+    // Without a reason the form sends nothing: the browser stops it and focuses the reason.
+    await page.keyboard.press('Enter');
+    expect(await isFocused('Reason')).toBe(true);
     expect((await tagInRegistry('prod')).version).toBe(1);
-    await page.getByLabel('Reason').fill('canary looked good');
-    await submit.click();
+    await page.keyboard.type('canary looked good');
+    await page.keyboard.press('Enter');
     await tagRow(page, 'prod').locator('.tag-version', { hasText: '@2' }).waitFor();
     expect((await tagInRegistry('prod')).version).toBe(2);
     await tagRow(page, 'prod').getByRole('button', { name: 'History of prod' }).click();

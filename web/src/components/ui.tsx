@@ -58,11 +58,13 @@ export function Section({ title, children, actions }: { title: string; children:
  * A change that must say why: the reason is required, goes to the registry with the change, and
  * shows in the tag's history and the audit log.
  */
-export function ReasonForm({ label, onSubmit, onCancel, children }: {
+export function ReasonForm({ label, onSubmit, onCancel, children, focusReason = true }: {
   label: string;
   onSubmit: (reason: string) => Promise<void>;
   onCancel: () => void;
   children?: ReactNode;
+  /** Focus the reason when the form opens; false when a field before it takes the focus. */
+  focusReason?: boolean;
 }) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -72,6 +74,9 @@ export function ReasonForm({ label, onSubmit, onCancel, children }: {
     <form
       className="reason-form"
       aria-label={label}
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') onCancel();
+      }}
       onSubmit={async (event) => {
         event.preventDefault();
         if (!reason.trim()) return setError('A reason is required.');
@@ -87,7 +92,7 @@ export function ReasonForm({ label, onSubmit, onCancel, children }: {
     >
       {children}
       <label htmlFor={id}>Reason</label>
-      <input id={id} required autoFocus value={reason} maxLength={1024} onChange={(event) => setReason(event.target.value)} placeholder="Why? (shown in the history)" />
+      <input id={id} required autoFocus={focusReason} value={reason} maxLength={1024} onChange={(event) => setReason(event.target.value)} placeholder="Why? (shown in the history)" />
       <button type="submit" disabled={busy}>{label}</button>
       <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
       {error && <p role="alert" className="error">{error}</p>}

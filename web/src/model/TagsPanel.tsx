@@ -91,17 +91,17 @@ function ActionForm({ project, model, action, onDone, onCancel }: {
   };
   const title = action.kind === 'create' ? 'Create tag' : `${VERBS[action.kind]} ${action.tag}`;
   return (
-    <ReasonForm label={title} onSubmit={submit} onCancel={onCancel}>
+    <ReasonForm label={title} onSubmit={submit} onCancel={onCancel} focusReason={action.kind !== 'move' && action.kind !== 'create'}>
       {action.kind === 'create' && (
         <>
           <label htmlFor={ids.name}>Tag name</label>
-          <input id={ids.name} required value={name} onChange={(event) => setName(event.target.value)} placeholder="staging" />
+          <input id={ids.name} required autoFocus value={name} onChange={(event) => setName(event.target.value)} placeholder="staging" />
         </>
       )}
       {(action.kind === 'move' || action.kind === 'create') && (
         <>
           <label htmlFor={ids.version}>To version</label>
-          <input id={ids.version} type="number" min={1} required value={version} onChange={(event) => setVersion(event.target.value)} />
+          <input id={ids.version} type="number" min={1} required autoFocus={action.kind === 'move'} value={version} onChange={(event) => setVersion(event.target.value)} />
         </>
       )}
       {action.kind === 'rollback' && <p className="hint">Moves {action.tag} back to the version it pointed to before, and pins it.</p>}

@@ -64,6 +64,17 @@ async function signedIn(token: string): Promise<{ context: BrowserContext; page:
 const modelUrl = () => `${registry.url}/projects/${seed.project}/models/${seed.model}`;
 const tagRow = (page: Page, tag: string) => page.locator(`tr[data-tag="${tag}"]`);
 
+/** Polls `read` until it equals `expected` (the page re-renders when the registry answers). */
+async function expectEventually<T>(read: () => Promise<T>, expected: T, timeoutMs = UI_TIMEOUT): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (JSON.stringify(last) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await read();
+  }
+  expect(last).toEqual(expected);
+}
+
 async function tagInRegistry(tag: string): Promise<{ version: number; pinned: boolean }> {
   return admin.call('GET', `/projects/${seed.project}/models/${seed.model}/tags/${tag}`);
 }
@@ -111,6 +122,23 @@ describe('the web console', () => {
       return { session: sessionStorage.getItem('wharf.token'), local: localStorage.length, cookie: document.cookie };
     });
     expect(stored).toEqual({ session: seed.editorToken, local: 0, cookie: '' });
+  });
+
+  it('finds models by name prefix and by label (a label chip filters), sorted by the server', async () => {
+    const { page } = editor;
+    await page.getByRole('link', { name: seed.project, exact: true }).click();
+    const models = page.getByRole('table', { name: `Models in ${seed.project}` });
+    const names = () => models.locator('tbody th').allInnerTexts();
+    await models.getByRole('link', { name: 'yolo' }).waitFor();
+    expect(await names()).toEqual(['resnet50', 'yolo']);
+    await page.getByLabel('Sort').selectOption('-name');
+    await expectEventually(names, ['yolo', 'resnet50']);
+    await page.getByLabel('Name starts with').fill('yo');
+    await expectEventually(names, ['yolo']);
+    await page.getByLabel('Name starts with').fill('');
+    await models.getByRole('button', { name: 'task=classification' }).click();
+    expect(await page.getByLabel('Labels').inputValue()).toBe('task=classification');
+    await expectEventually(names, ['resnet50']);
   });
 
   it('refuses a wrong token on the sign-in page and keeps nothing', async () => {

@@ -66,7 +66,22 @@ export function Models({ project }: { project: string }) {
                 <tr key={model.name}>
                   <th scope="row"><Link href={`/projects/${enc(project)}/models/${enc(model.name)}`}>{model.name}</Link></th>
                   <td>{model.description}</td>
-                  <td>{Object.entries(model.labels).map(([key, value]) => <span key={key} className="label">{key}={value}</span>)}</td>
+                  <td>
+                    {Object.entries(model.labels).map(([key, value]) => (
+                      <button
+                        key={key}
+                        type="button"
+                        className="label"
+                        title={`Show only models labelled ${key}=${value}`}
+                        onClick={() => {
+                          if (!label.includes(`${key}=${value}`)) setLabels([...label, `${key}=${value}`].join(','));
+                          restart();
+                        }}
+                      >
+                        {key}={value}
+                      </button>
+                    ))}
+                  </td>
                   <td className="num">{model.versionCount}</td>
                   <td><When at={model.updatedAt} /></td>
                 </tr>

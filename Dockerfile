@@ -18,9 +18,11 @@ COPY src ./src
 COPY migrations ./migrations
 COPY node-agent ./node-agent
 COPY kube-runtime ./kube-runtime
+# The web console, bundled by Vite into dist/web; the registry serves it at /.
+COPY web ./web
 COPY scripts/build.js ./scripts/build.js
 # The incremental build's bookkeeping is of no use in the image.
-RUN npm run build && rm -f dist/*.tsbuildinfo dist/.build-stamp
+RUN npm run build && rm -f dist/*.tsbuildinfo dist/.build-stamp dist/.web-build-stamp
 
 # 2. The production dependencies alone, so the final image carries no compiler or test tools.
 FROM ${NODE_IMAGE} AS dependencies

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ProblemFilter } from './common/errors/problem.filter';
 import { CorsPolicy } from './common/http/cors';
+import { consoleStatic } from './console/console-static';
 import { documentJsonBodies, JSON_MEDIA_TYPES, JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/validation/validation';
@@ -114,6 +115,8 @@ function configureApp(app: NestExpressApplication, config: WharfConfig, logger: 
   app.use(httpLogging(logger));
   app.use(metrics.middleware());
   app.use(securityHeaders());
+  // The web console (dist/web) at /, with its own CSP; /api/v1, /docs and the probes stay the registry's.
+  app.use(consoleStatic());
   app.use(new CorsPolicy(config.CORS_ALLOWED_ORIGINS).middleware());
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: JSON_MEDIA_TYPES });
   app.useGlobalPipes(createValidationPipe());

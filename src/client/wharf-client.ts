@@ -1,4 +1,4 @@
-import type { CreatedTokenDto, CreateTokenDto, TokenDto } from '../auth/dto/token.dto';
+import type { CreatedTokenDto, CreateTokenDto, TokenDto } from '../tokens/dto/token.dto';
 import type { Page } from '../common/pagination/cursor';
 import type { CreateModelDto, ModelDto, UpdateModelDto } from '../models/dto/model.dto';
 import type { CreateProjectDto, MemberDto, ProjectDto, UpdateProjectDto } from '../projects/dto/project.dto';
@@ -16,8 +16,8 @@ import type {
   SubscriptionPageDto,
 } from '../events/dto/subscription.dto';
 import type { FileDto } from '../files/dto/file.dto';
-import type { ProjectStorageDto } from '../files/dto/storage.dto';
-import type { PutQuotaDto, QuotaDto } from '../projects/dto/quota.dto';
+import type { ProjectStorageDto } from '../quota/dto/storage-usage.dto';
+import type { PutQuotaDto, QuotaDto } from '../quota/dto/quota.dto';
 import type { ResolvedVersionDto } from '../references/dto/resolve.dto';
 import type { TagDto, TagHistoryPageDto, TagTargetDto } from '../tags/dto/tag.dto';
 import type { UploadDto, UploadPartDto } from '../uploads/dto/upload.dto';

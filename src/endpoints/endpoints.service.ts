@@ -5,14 +5,15 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
 import { DEFAULT_PAGE_SIZE, paginate } from '../common/pagination/cursor';
 import { likePrefix } from '../common/pagination/sort';
+import { StickyKeySource } from '../common/http/sticky-key';
 import { assertName } from '../common/validation/names';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { EventsService } from '../events/events.service';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { StampedCache } from '../invalidation/stamped-cache';
 import { ModelsService } from '../models/models.service';
-import { completeReference, formatReference, parseReference } from '../references/reference';
-import { assertReady, findVersion } from '../references/version-lookup';
+import { completeReference, formatReference, parseReference } from '../common/validation/reference';
+import { assertReady, versionRepository } from '../versions/version.repository';
 import { EndpointDto, EndpointPageDto, EndpointRouteDto, ListEndpointsQuery, PutEndpointDto, RouteDecisionDto, WEIGHT_TOTAL } from './dto/endpoint.dto';
 import { Endpoint } from './endpoint.entity';
 import { mirrored, rendezvousPick, weightedRandom } from './routing';
@@ -178,11 +179,10 @@ export class EndpointsService {
    * header) the choice is weighted rendezvous hashing, so the key keeps its route while the
    * weights stay; without one it is weighted random. Answered from the cached endpoint.
    */
-  async route(project: ProjectContext, rawName: string, key: string | undefined, headers: Record<string, unknown>): Promise<RouteDecisionDto> {
+  async route(project: ProjectContext, rawName: string, key: string | undefined, stickyKeys: StickyKeySource): Promise<RouteDecisionDto> {
     const stamp = this.invalidation.projectStamp(project.id);
     const plan = await this.plans.getOrLoad(stamp, rawName, () => this.get(project, rawName));
-    const header = plan.stickyHeader ? headers[plan.stickyHeader.toLowerCase()] : undefined;
-    const stickyKey = key ?? (typeof header === 'string' ? header : null);
+    const stickyKey = key ?? (plan.stickyHeader ? stickyKeys(plan.stickyHeader) : undefined) ?? null;
     const weighted = plan.routes.map((route) => ({ id: route.ref, weight: route.weight }));
     const index = stickyKey === null ? weightedRandom(weighted) : rendezvousPick(stickyKey, weighted);
     const mirror = plan.mirror && mirrored(plan.mirror.weight, stickyKey) ? plan.mirror : null;
@@ -200,7 +200,7 @@ export class EndpointsService {
   ): Promise<RouteTarget> {
     const reference = completeReference(parseReference(raw, { field }), { project: project.name }, field);
     const model = await this.models.find(project, reference.model, manager);
-    const version = await findVersion(manager, project.name, model, reference.selector, true);
+    const version = await versionRepository.findBySelector(manager, project.name, model, reference.selector, true);
     if (reference.selector.kind === 'tag') {
       return { ref: formatReference(reference), weight, mirror, modelId: model.id, versionId: null, tag: reference.selector.tag };
     }

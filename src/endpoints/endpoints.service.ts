@@ -80,21 +80,7 @@ export class EndpointsService {
     const total = dto.routes.reduce((sum, route) => sum + route.weight, 0);
     if (total !== WEIGHT_TOTAL) throw invalidRoutes(`route weights are percents and must sum to ${WEIGHT_TOTAL} (they sum to ${total})`);
     return this.dataSource.transaction(async (manager) => {
-      const wanted = dto.routes.map((route, index) => ({ raw: route.ref, weight: route.weight, mirror: false, field: `routes.${index}.ref` }));
-      if (dto.mirror) wanted.push({ raw: dto.mirror.ref, weight: 0, mirror: true, field: 'mirror.ref' });
-      // Tag rows before version rows, the lock order of TagWriter.lockLatestFirst: the targets
-      // naming a tag are resolved (and share-locked) first, else a route to `m@3` and one to
-      // `m:latest` deadlock against an archive of version 3.
-      const namesTag = wanted.map((route) => parseReference(route.raw, { field: route.field }).selector.kind === 'tag');
-      const order = [...wanted.keys()].sort((a, b) => Number(namesTag[b]) - Number(namesTag[a]));
-      const targets: RouteTarget[] = new Array(wanted.length);
-      for (const index of order) {
-        const route = wanted[index];
-        targets[index] = await this.target(manager, project, route.raw, route.weight, route.mirror, route.field);
-      }
-      const refs = targets.filter((target) => !target.mirror).map((target) => target.ref);
-      const duplicate = refs.find((ref, index) => refs.indexOf(ref) !== index);
-      if (duplicate) throw invalidRoutes(`route ${duplicate} is listed twice; give it one route with the combined weight`);
+      const targets = await this.targets(manager, project, dto);
 
       const [row]: { id: string; created: boolean }[] = await manager.query(
         `INSERT INTO endpoints (project_id, name, description, sticky_header, mirror_percent, created_by, updated_by)
@@ -114,30 +100,37 @@ export class EndpointsService {
           [row.id, position, target.mirror, target.ref, target.weight, target.modelId, target.versionId, target.tag],
         );
       }
-      await this.audit.record(manager, actor, {
-        action: row.created ? 'endpoint.create' : 'endpoint.update',
-        target: `${project.name}/endpoints/${name}`,
-        project: project.name,
-        details: {
-          routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
-          mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
-          stickyHeader: dto.stickyHeader ?? null,
-        },
-      });
-      await this.events.emit(manager, {
-        type: 'endpoint.updated',
-        project,
-        actor: actor.principalName,
-        data: {
-          endpoint: name,
-          routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
-          mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
-          stickyHeader: dto.stickyHeader ?? null,
-        },
-      });
+      const summary = {
+        routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
+        mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
+        stickyHeader: dto.stickyHeader ?? null,
+      };
+      const action = row.created ? 'endpoint.create' : 'endpoint.update';
+      await this.audit.record(manager, actor, { action, target: `${project.name}/endpoints/${name}`, project: project.name, details: summary });
+      await this.events.emit(manager, { type: 'endpoint.updated', project, actor: actor.principalName, data: { endpoint: name, ...summary } });
       await this.invalidation.publish(manager, { kind: 'project', projectId: project.id });
       return { endpoint: await this.view(manager, project, name), created: row.created };
     });
+  }
+
+  /** The routes (and the mirror, last) checked and resolved, in the request's order. */
+  private async targets(manager: EntityManager, project: ProjectContext, dto: PutEndpointDto): Promise<RouteTarget[]> {
+    const wanted = dto.routes.map((route, index) => ({ raw: route.ref, weight: route.weight, mirror: false, field: `routes.${index}.ref` }));
+    if (dto.mirror) wanted.push({ raw: dto.mirror.ref, weight: 0, mirror: true, field: 'mirror.ref' });
+    // Tag rows before version rows, the lock order of TagWriter.lockLatestFirst: the targets
+    // naming a tag are resolved (and share-locked) first, else a route to `m@3` and one to
+    // `m:latest` deadlock against an archive of version 3.
+    const namesTag = wanted.map((route) => parseReference(route.raw, { field: route.field }).selector.kind === 'tag');
+    const order = [...wanted.keys()].sort((a, b) => Number(namesTag[b]) - Number(namesTag[a]));
+    const targets: RouteTarget[] = new Array(wanted.length);
+    for (const index of order) {
+      const route = wanted[index];
+      targets[index] = await this.target(manager, project, route.raw, route.weight, route.mirror, route.field);
+    }
+    const refs = targets.filter((target) => !target.mirror).map((target) => target.ref);
+    const duplicate = refs.find((ref, index) => refs.indexOf(ref) !== index);
+    if (duplicate) throw invalidRoutes(`route ${duplicate} is listed twice; give it one route with the combined weight`);
+    return targets;
   }
 
   async get(project: ProjectContext, rawName: string): Promise<EndpointDto> {

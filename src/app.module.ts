@@ -3,7 +3,10 @@ import { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
-import { AuthnModule } from './authn/authn.module';
+import { TokenReviewModule } from './token-review/token-review.module';
+import { TokensModule } from './tokens/tokens.module';
+import { QuotaModule } from './quota/quota.module';
+import { BlobsModule } from './blobs/blobs.module';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { EventsModule } from './events/events.module';
 import { HealthController } from './health/health.controller';
@@ -48,15 +51,18 @@ export class AppModule {
         AuditModule,
         InvalidationModule,
         AuthModule,
-        AuthnModule,
+        TokensModule,
+        TokenReviewModule,
         EventsModule,
         ProjectsModule,
+        QuotaModule,
         ModelsModule,
         VersionsModule,
         TagsModule,
         ReferencesModule,
         EndpointsModule,
         StorageModule,
+        BlobsModule,
         FilesModule,
         UploadsModule,
         GcModule,

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { bootstrapAdmin } from './auth/bootstrap-admin';
+import { bootstrapAdmin } from './tokens/bootstrap-admin';
 import { ProblemFilter } from './common/errors/problem.filter';
 import { CorsPolicy } from './common/http/cors';
 import { consoleStatic } from './console/console-static';

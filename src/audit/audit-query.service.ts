@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AuthContext } from '../auth/auth-context';
 import { roleAtLeast } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../common/pagination/cursor';
+import { DEFAULT_PAGE_SIZE, paginate } from '../common/pagination/cursor';
 import { likePrefix } from '../common/pagination/sort';
 import { assertName } from '../common/validation/names';
 import { AuditEvent } from './audit-event.entity';
@@ -51,17 +51,14 @@ export class AuditQueryService {
     }
     if (query.since !== undefined) builder.andWhere('event.occurred_at >= :since', { since: new Date(query.since) });
     if (query.until !== undefined) builder.andWhere('event.occurred_at < :until', { until: new Date(query.until) });
-    if (query.cursor) {
-      const after = decodeCursor(query.cursor, SORT);
-      if (!/^[0-9]{1,19}$/.test(after.id)) throw new WharfError('invalid_cursor', 'The cursor is not one this list returned');
-      builder.andWhere('event.id < :afterId', { afterId: after.id });
-    }
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await builder.orderBy('event.id', 'DESC').limit(limit + 1).getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const nextCursor = rows.length > limit && last ? encodeCursor({ v: String(last.id), id: String(last.id), s: SORT }) : null;
-    return { items: items.map(auditDto), nextCursor };
+    // The id is the order itself: a bigint that grows with every event.
+    const page = await paginate(
+      builder,
+      { sort: SORT, column: 'event.id', idColumn: 'event.id', cast: 'bigint', idCast: 'bigint', descending: true },
+      query.cursor,
+      query.limit ?? DEFAULT_PAGE_SIZE,
+    );
+    return { items: page.items.map(auditDto), nextCursor: page.nextCursor };
   }
 
   /** The projects whose audit log this token may read, or 'all' for the platform admin. */

@@ -1,13 +1,14 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { WharfError } from '../common/errors/wharf-error';
 import { assertName } from '../common/validation/names';
-import { AuthFailureLimiter } from '../ratelimit/auth-failures';
+import { FAILURE_BUDGETS, FailureBudgets } from './failure-budget';
 import { ACCESS_METADATA, AccessRule } from './access.decorator';
 import { AuthService } from './auth.service';
 import { WharfRequest } from './auth-context';
 import { roleAtLeast } from './roles';
+import { UPLOAD_OWNERS, UploadOwners } from './upload-owners';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -20,7 +21,8 @@ export class AccessGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(AuthService) private readonly auth: AuthService,
-    @Inject(AuthFailureLimiter) private readonly failures: AuthFailureLimiter,
+    @Inject(FAILURE_BUDGETS) private readonly failures: FailureBudgets,
+    @Inject(ModuleRef) private readonly modules: ModuleRef,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -62,7 +64,7 @@ export class AccessGuard implements CanActivate {
       if (rule.kind === 'project') {
         projectName = assertName('project', request.params.project, 'project');
       } else {
-        const owner = await this.auth.projectOfUpload(String(request.params.id));
+        const owner = await this.modules.get<UploadOwners>(UPLOAD_OWNERS, { strict: false }).projectNameOf(String(request.params.id));
         if (!owner) throw new WharfError('upload_not_found', `No upload "${request.params.id}"`);
         projectName = owner;
       }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { WharfError } from '../common/errors/wharf-error';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { InvalidationService } from '../invalidation/invalidation.service';
-import type { FailureBudget } from '../ratelimit/auth-failures';
+import type { FailureBudget } from './failure-budget';
 import { StampedCache } from '../invalidation/stamped-cache';
 import { AuthContext, ProjectContext } from './auth-context';
 import type { PrincipalKind } from './principal.entity';
@@ -153,16 +153,6 @@ export class AuthService {
     const role: Role | null = auth.platformAdmin ? 'admin' : (project.role ?? nodeAgentRole);
     if (!role) return null;
     return { id: project.id, name: project.name, role: lowerRole(role, auth.roleCeiling) };
-  }
-
-  /** The name of the project an upload belongs to, or null for an unknown (or malformed) id. */
-  async projectOfUpload(uploadId: string): Promise<string | null> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uploadId)) return null;
-    const rows: { name: string }[] = await this.dataSource.query(
-      `SELECT p.name FROM uploads u JOIN projects p ON p.id = u.project_id WHERE u.id = $1`,
-      [uploadId],
-    );
-    return rows[0]?.name ?? null;
   }
 
   private async touch(tokenId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { WharfClient } from '../client/wharf-client';
 import { nameProblem } from '../common/validation/names';
-import { formatSelector, parseReference } from '../references/reference';
+import { formatSelector, parseReference } from '../common/validation/reference';
 import { CliError, EXIT } from './exit-codes';
 import { createOutput, Output } from './output';
 import { resolveSettings, Settings } from './settings';

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import type { FileExtent } from '../storage/artifact-store';
+import type { FileExtent } from './file-extent';
 
 export interface FileDigest {
   sha256: string;

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { CurrentActor, CurrentProject, ProjectAccess } from '../auth/access.decorator';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
+import { stickyKeysFromHeaders } from '../common/http/sticky-key';
 import { EndpointDto, EndpointPageDto, ListEndpointsQuery, PutEndpointDto, RouteDecisionDto, RouteQuery } from './dto/endpoint.dto';
 import { EndpointsService } from './endpoints.service';
 import { ApiPathParams } from '../common/http/api-path-params';
@@ -79,6 +80,6 @@ export class EndpointsController {
     @Query() query: RouteQuery,
     @Headers() headers: Record<string, unknown>,
   ): Promise<RouteDecisionDto> {
-    return this.endpoints.route(project, endpoint, query.key, headers);
+    return this.endpoints.route(project, endpoint, query.key, stickyKeysFromHeaders(headers));
   }
 }

@@ -5,14 +5,15 @@ import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
 import { DEFAULT_PAGE_SIZE, paginate } from '../common/pagination/cursor';
 import { likePrefix } from '../common/pagination/sort';
+import { StickyKeySource } from '../common/http/sticky-key';
 import { assertName } from '../common/validation/names';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { EventsService } from '../events/events.service';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { StampedCache } from '../invalidation/stamped-cache';
 import { ModelsService } from '../models/models.service';
-import { completeReference, formatReference, parseReference } from '../references/reference';
-import { assertReady, findVersion } from '../references/version-lookup';
+import { completeReference, formatReference, parseReference } from '../common/validation/reference';
+import { assertReady, versionRepository } from '../versions/version.repository';
 import { EndpointDto, EndpointPageDto, EndpointRouteDto, ListEndpointsQuery, PutEndpointDto, RouteDecisionDto, WEIGHT_TOTAL } from './dto/endpoint.dto';
 import { Endpoint } from './endpoint.entity';
 import { mirrored, rendezvousPick, weightedRandom } from './routing';
@@ -79,21 +80,7 @@ export class EndpointsService {
     const total = dto.routes.reduce((sum, route) => sum + route.weight, 0);
     if (total !== WEIGHT_TOTAL) throw invalidRoutes(`route weights are percents and must sum to ${WEIGHT_TOTAL} (they sum to ${total})`);
     return this.dataSource.transaction(async (manager) => {
-      const wanted = dto.routes.map((route, index) => ({ raw: route.ref, weight: route.weight, mirror: false, field: `routes.${index}.ref` }));
-      if (dto.mirror) wanted.push({ raw: dto.mirror.ref, weight: 0, mirror: true, field: 'mirror.ref' });
-      // Tag rows before version rows, the lock order of TagWriter.lockLatestFirst: the targets
-      // naming a tag are resolved (and share-locked) first, else a route to `m@3` and one to
-      // `m:latest` deadlock against an archive of version 3.
-      const namesTag = wanted.map((route) => parseReference(route.raw, { field: route.field }).selector.kind === 'tag');
-      const order = [...wanted.keys()].sort((a, b) => Number(namesTag[b]) - Number(namesTag[a]));
-      const targets: RouteTarget[] = new Array(wanted.length);
-      for (const index of order) {
-        const route = wanted[index];
-        targets[index] = await this.target(manager, project, route.raw, route.weight, route.mirror, route.field);
-      }
-      const refs = targets.filter((target) => !target.mirror).map((target) => target.ref);
-      const duplicate = refs.find((ref, index) => refs.indexOf(ref) !== index);
-      if (duplicate) throw invalidRoutes(`route ${duplicate} is listed twice; give it one route with the combined weight`);
+      const targets = await this.targets(manager, project, dto);
 
       const [row]: { id: string; created: boolean }[] = await manager.query(
         `INSERT INTO endpoints (project_id, name, description, sticky_header, mirror_percent, created_by, updated_by)
@@ -113,30 +100,37 @@ export class EndpointsService {
           [row.id, position, target.mirror, target.ref, target.weight, target.modelId, target.versionId, target.tag],
         );
       }
-      await this.audit.record(manager, actor, {
-        action: row.created ? 'endpoint.create' : 'endpoint.update',
-        target: `${project.name}/endpoints/${name}`,
-        project: project.name,
-        details: {
-          routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
-          mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
-          stickyHeader: dto.stickyHeader ?? null,
-        },
-      });
-      await this.events.emit(manager, {
-        type: 'endpoint.updated',
-        project,
-        actor: actor.principalName,
-        data: {
-          endpoint: name,
-          routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
-          mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
-          stickyHeader: dto.stickyHeader ?? null,
-        },
-      });
+      const summary = {
+        routes: targets.filter((t) => !t.mirror).map((t) => ({ ref: t.ref, weight: t.weight })),
+        mirror: dto.mirror ? { ref: targets[targets.length - 1].ref, percent: dto.mirror.percent } : null,
+        stickyHeader: dto.stickyHeader ?? null,
+      };
+      const action = row.created ? 'endpoint.create' : 'endpoint.update';
+      await this.audit.record(manager, actor, { action, target: `${project.name}/endpoints/${name}`, project: project.name, details: summary });
+      await this.events.emit(manager, { type: 'endpoint.updated', project, actor: actor.principalName, data: { endpoint: name, ...summary } });
       await this.invalidation.publish(manager, { kind: 'project', projectId: project.id });
       return { endpoint: await this.view(manager, project, name), created: row.created };
     });
+  }
+
+  /** The routes (and the mirror, last) checked and resolved, in the request's order. */
+  private async targets(manager: EntityManager, project: ProjectContext, dto: PutEndpointDto): Promise<RouteTarget[]> {
+    const wanted = dto.routes.map((route, index) => ({ raw: route.ref, weight: route.weight, mirror: false, field: `routes.${index}.ref` }));
+    if (dto.mirror) wanted.push({ raw: dto.mirror.ref, weight: 0, mirror: true, field: 'mirror.ref' });
+    // Tag rows before version rows, the lock order of TagWriter.lockLatestFirst: the targets
+    // naming a tag are resolved (and share-locked) first, else a route to `m@3` and one to
+    // `m:latest` deadlock against an archive of version 3.
+    const namesTag = wanted.map((route) => parseReference(route.raw, { field: route.field }).selector.kind === 'tag');
+    const order = [...wanted.keys()].sort((a, b) => Number(namesTag[b]) - Number(namesTag[a]));
+    const targets: RouteTarget[] = new Array(wanted.length);
+    for (const index of order) {
+      const route = wanted[index];
+      targets[index] = await this.target(manager, project, route.raw, route.weight, route.mirror, route.field);
+    }
+    const refs = targets.filter((target) => !target.mirror).map((target) => target.ref);
+    const duplicate = refs.find((ref, index) => refs.indexOf(ref) !== index);
+    if (duplicate) throw invalidRoutes(`route ${duplicate} is listed twice; give it one route with the combined weight`);
+    return targets;
   }
 
   async get(project: ProjectContext, rawName: string): Promise<EndpointDto> {
@@ -178,11 +172,10 @@ export class EndpointsService {
    * header) the choice is weighted rendezvous hashing, so the key keeps its route while the
    * weights stay; without one it is weighted random. Answered from the cached endpoint.
    */
-  async route(project: ProjectContext, rawName: string, key: string | undefined, headers: Record<string, unknown>): Promise<RouteDecisionDto> {
+  async route(project: ProjectContext, rawName: string, key: string | undefined, stickyKeys: StickyKeySource): Promise<RouteDecisionDto> {
     const stamp = this.invalidation.projectStamp(project.id);
     const plan = await this.plans.getOrLoad(stamp, rawName, () => this.get(project, rawName));
-    const header = plan.stickyHeader ? headers[plan.stickyHeader.toLowerCase()] : undefined;
-    const stickyKey = key ?? (typeof header === 'string' ? header : null);
+    const stickyKey = key ?? (plan.stickyHeader ? stickyKeys(plan.stickyHeader) : undefined) ?? null;
     const weighted = plan.routes.map((route) => ({ id: route.ref, weight: route.weight }));
     const index = stickyKey === null ? weightedRandom(weighted) : rendezvousPick(stickyKey, weighted);
     const mirror = plan.mirror && mirrored(plan.mirror.weight, stickyKey) ? plan.mirror : null;
@@ -200,7 +193,7 @@ export class EndpointsService {
   ): Promise<RouteTarget> {
     const reference = completeReference(parseReference(raw, { field }), { project: project.name }, field);
     const model = await this.models.find(project, reference.model, manager);
-    const version = await findVersion(manager, project.name, model, reference.selector, true);
+    const version = await versionRepository.findBySelector(manager, project.name, model, reference.selector, true);
     if (reference.selector.kind === 'tag') {
       return { ref: formatReference(reference), weight, mirror, modelId: model.id, versionId: null, tag: reference.selector.tag };
     }

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, Page } from '../common/pagination/cursor';
+import { DEFAULT_PAGE_SIZE, Page, paginateSql } from '../common/pagination/cursor';
 import { PageQuery } from '../common/pagination/list-query.dto';
 import { EventType } from './event-types';
 import { CreatedSubscriptionDto, CreateSubscriptionDto, DeliveryDto, ListDeliveriesQuery, SubscriptionDto } from './dto/subscription.dto';
@@ -18,11 +18,20 @@ interface SubscriptionRow {
   description: string;
   created_by: string;
   created_at: Date;
-  cursor_value: string;
 }
 
-/** A timestamptz as Postgres prints it, the form cursors carry. */
-const POSTGRES_TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?[+-][0-9]{2}(:[0-9]{2})?$/;
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: Date;
+  delivered_at: Date | null;
+  created_at: Date;
+  payload: Record<string, unknown>;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Subscriber URLs: absolute http(s) without credentials in them. */
@@ -54,7 +63,7 @@ function subscriptionDto(project: ProjectContext, row: SubscriptionRow): Subscri
   };
 }
 
-const COLUMNS = `id, url, events, description, created_by, created_at, created_at::text AS cursor_value`;
+const COLUMNS = `id, url, events, description, created_by, created_at`;
 
 @Injectable()
 export class SubscriptionsService {
@@ -87,20 +96,15 @@ export class SubscriptionsService {
   }
 
   async list(project: ProjectContext, query: PageQuery): Promise<Page<SubscriptionDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor ? this.uuidCursor(query.cursor, 'createdAt') : undefined;
-    const rows: SubscriptionRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM webhook_subscriptions
-        WHERE project_id = $1 AND ($2::text IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-        ORDER BY created_at, id LIMIT $4`,
-      [project.id, after?.v ?? null, after?.id ?? null, limit + 1],
+    const page = await paginateSql<SubscriptionRow>(
+      this.dataSource,
+      `SELECT ${COLUMNS} FROM webhook_subscriptions WHERE project_id = $1`,
+      [project.id],
+      { sort: 'createdAt', column: 'created_at', idColumn: 'id', cast: 'timestamptz', descending: false },
+      query.cursor,
+      query.limit ?? DEFAULT_PAGE_SIZE,
     );
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map((row) => subscriptionDto(project, row)),
-      nextCursor: rows.length > limit && last ? encodeCursor({ v: last.cursor_value, id: last.id, s: 'createdAt' }) : null,
-    };
+    return { items: page.items.map((row) => subscriptionDto(project, row)), nextCursor: page.nextCursor };
   }
 
   async get(project: ProjectContext, id: string): Promise<SubscriptionDto> {
@@ -123,21 +127,16 @@ export class SubscriptionsService {
 
   async deliveries(project: ProjectContext, id: string, query: ListDeliveriesQuery): Promise<Page<DeliveryDto>> {
     const subscription = await this.find(project, id);
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor ? this.uuidCursor(query.cursor, '-createdAt') : undefined;
-    const rows: {
-      id: string; event_id: string; event_type: string; state: string; attempts: number; next_attempt_at: Date;
-      delivered_at: Date | null; created_at: Date; payload: Record<string, unknown>; cursor_value: string;
-    }[] = await this.dataSource.query(
-      `SELECT id, event_id, event_type, state, attempts, next_attempt_at, delivered_at, created_at, payload,
-              created_at::text AS cursor_value
-         FROM webhook_deliveries
-        WHERE subscription_id = $1 AND ($2::text IS NULL OR state = $2)
-          AND ($3::text IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-        ORDER BY created_at DESC, id DESC LIMIT $5`,
-      [subscription.id, query.state ?? null, after?.v ?? null, after?.id ?? null, limit + 1],
+    const page = await paginateSql<DeliveryRow>(
+      this.dataSource,
+      `SELECT id, event_id, event_type, state, attempts, next_attempt_at, delivered_at, created_at, payload
+         FROM webhook_deliveries WHERE subscription_id = $1 AND ($2::text IS NULL OR state = $2)`,
+      [subscription.id, query.state ?? null],
+      { sort: '-createdAt', column: 'created_at', idColumn: 'id', cast: 'timestamptz', descending: true },
+      query.cursor,
+      query.limit ?? DEFAULT_PAGE_SIZE,
     );
-    const items = rows.slice(0, limit);
+    const items = page.items;
     const attempts: { delivery_id: string; attempt: number; attempted_at: Date; status: number | null; error: string | null; duration_ms: number }[] =
       items.length === 0
         ? []
@@ -146,7 +145,6 @@ export class SubscriptionsService {
               WHERE delivery_id = ANY ($1) ORDER BY attempt`,
             [items.map((row) => row.id)],
           );
-    const last = items[items.length - 1];
     return {
       items: items.map((row) => ({
         id: row.id,
@@ -168,7 +166,7 @@ export class SubscriptionsService {
             durationMs: attempt.duration_ms,
           })),
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor({ v: last.cursor_value, id: last.id, s: '-createdAt' }) : null,
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -178,11 +176,5 @@ export class SubscriptionsService {
       : [];
     if (!rows[0]) throw new WharfError('subscription_not_found', `No webhook subscription "${id}" in project "${project.name}"`);
     return rows[0];
-  }
-
-  private uuidCursor(cursor: string, sort: string): { v: string; id: string } {
-    const after = decodeCursor(cursor, sort);
-    if (!UUID.test(after.id) || !POSTGRES_TIMESTAMP.test(after.v)) throw new WharfError('invalid_cursor', 'The cursor is not one this list returned');
-    return after;
   }
 }

@@ -1,15 +1,14 @@
 import { Controller, Get, Head, Headers, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { CurrentActor, CurrentProject, ProjectAccess } from '../auth/access.decorator';
 import { RateLimitClass } from '../ratelimit/rate-limit.decorator';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { ErrorCode } from '../common/errors/error-codes';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { FileDto, FileListDto } from './dto/file.dto';
-import { Download, FilesService } from './files.service';
-import { sendExtents } from './send-extents';
+import { respondWithFile } from './download-response';
+import { FilesService } from './files.service';
 import { ApiPathParams } from '../common/http/api-path-params';
 
 /** What a download (GET or HEAD) can be refused with. */
@@ -84,7 +83,7 @@ export class FilesController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    await send(response, await this.files.download(project, model, ref, joinPath(path), { method: 'HEAD', range, ifNoneMatch }));
+    await respondWithFile(response, { method: 'HEAD', range, ifNoneMatch }, await this.files.findFile(project, model, ref, joinPath(path)), this.files);
   }
 
   @Get(':ref/files/*path')
@@ -108,28 +107,6 @@ export class FilesController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    await send(response, await this.files.download(project, model, ref, joinPath(path), { method: 'GET', range, ifNoneMatch }));
-  }
-}
-
-async function send(response: Response, download: Download): Promise<void> {
-  if (download.problem) {
-    // The problem filter answers it, like every other refusal; Content-Range says the size.
-    response.set(download.headers);
-    throw download.problem;
-  }
-  response.status(download.status).set(download.headers);
-  if (!download.body) {
-    response.end();
-    return;
-  }
-  try {
-    if (Array.isArray(download.body)) await sendExtents(response, download.body);
-    else await pipeline(download.body, response);
-    if (!response.writableEnded) response.end();
-  } catch {
-    // The client went away or the store failed midway: the status line is gone, so the
-    // connection is cut and the client sees a short body it can resume with Range.
-    response.destroy();
+    await respondWithFile(response, { method: 'GET', range, ifNoneMatch }, await this.files.findFile(project, model, ref, joinPath(path)), this.files);
   }
 }

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
+import { BlobsModule } from '../blobs/blobs.module';
 import { ModelsModule } from '../models/models.module';
-import { BlobsService } from './blobs.service';
 import { FilesController } from './files.controller';
 import { FilesService } from './files.service';
-import { StorageController } from './storage.controller';
 
-@Module({ imports: [ModelsModule], controllers: [FilesController, StorageController], providers: [FilesService, BlobsService], exports: [BlobsService] })
+@Module({ imports: [ModelsModule, BlobsModule], controllers: [FilesController], providers: [FilesService] })
 export class FilesModule {}

@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Actor } from '../auth/auth-context';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
-import { returning } from '../database/returning';
+import { blobRepository } from '../blobs/blob.repository';
+import { projectStorageRepository } from '../quota/project-storage.repository';
+import { uploadRepository } from '../uploads/upload.repository';
 import { ARTIFACT_STORE, ArtifactStore } from '../storage/artifact-store';
 import { BLOB_PREFIX } from '../storage/store-keys';
 
@@ -17,7 +19,6 @@ export interface GcReport {
 }
 
 const BATCH = 500;
-const LIVE = `('open', 'completing')`;
 
 /**
  * Garbage collection, safe to run on every replica at once:
@@ -75,95 +76,90 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   private async pass(): Promise<GcReport> {
-    const report: GcReport = { expiredUploads: 0, deletedUploadRows: 0, deletedBlobs: 0, abortedOrphanMultiparts: 0, deletedOrphanObjects: 0, deletedTemporaryFiles: 0 };
-    const grace = this.config.GC_GRACE_SECONDS;
+    const cutoff = new Date(Date.now() - this.config.GC_GRACE_SECONDS * 1000);
+    const report: GcReport = {
+      expiredUploads: await this.expireIdleUploads(),
+      deletedUploadRows: await uploadRepository.deleteFinishedBefore(this.dataSource, this.config.UPLOAD_IDLE_TIMEOUT_SECONDS),
+      deletedBlobs: await this.deleteUnreferencedBlobs(),
+      abortedOrphanMultiparts: await this.abortOrphanMultiparts(cutoff),
+      deletedOrphanObjects: await this.deleteOrphanObjects(cutoff),
+      deletedTemporaryFiles: (await this.store.sweepTemporary?.(cutoff)) ?? 0,
+    };
+    if (Object.values(report).some((count) => count > 0)) this.logger.log(`garbage collection: ${JSON.stringify(report)}`);
+    return report;
+  }
 
-    const expired = await returning<{ storage_key: string; store_upload_id: string }>(
-      this.dataSource,
-      `UPDATE uploads SET state = 'expired', updated_at = now()
-        WHERE id IN (SELECT id FROM uploads WHERE state IN ${LIVE} AND (expires_at <= now() OR version_id IS NULL)
-                     FOR UPDATE SKIP LOCKED)
-        RETURNING storage_key, store_upload_id`,
-      [],
-    );
+  private async expireIdleUploads(): Promise<number> {
+    const expired = await uploadRepository.expireIdle(this.dataSource);
     for (const upload of expired) {
       await this.store.abortMultipart(upload.storage_key, upload.store_upload_id);
       await this.store.delete(upload.storage_key);
-      report.expiredUploads++;
     }
+    return expired.length;
+  }
 
-    const deletedRows = await returning(
-      this.dataSource,
-      `DELETE FROM uploads WHERE state NOT IN ${LIVE} AND updated_at < now() - make_interval(secs => $1) RETURNING id`,
-      [this.config.UPLOAD_IDLE_TIMEOUT_SECONDS],
-    );
-    report.deletedUploadRows = deletedRows.length;
-
-    const candidates: { project_id: string; sha256: string }[] = await this.dataSource.query(
-      `SELECT b.project_id, b.sha256 FROM blobs b
-        WHERE b.created_at < now() - make_interval(secs => $1)
-          AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.project_id = b.project_id AND f.sha256 = b.sha256)
-        LIMIT ${BATCH}`,
-      [grace],
-    );
-    for (const candidate of candidates) {
-      const key = await this.deleteBlob(candidate.project_id, candidate.sha256);
+  private async deleteUnreferencedBlobs(): Promise<number> {
+    let deleted = 0;
+    for (const candidate of await blobRepository.unreferenced(this.dataSource, this.config.GC_GRACE_SECONDS, BATCH)) {
+      const key = await this.deleteBlob(candidate.projectId, candidate.sha256);
       if (key) {
         await this.store.delete(key);
-        report.deletedBlobs++;
+        deleted++;
       }
     }
+    return deleted;
+  }
 
-    const cutoff = Date.now() - grace * 1000;
+  private async abortOrphanMultiparts(cutoff: Date): Promise<number> {
+    let aborted = 0;
     for await (const upload of this.store.listMultipart(BLOB_PREFIX)) {
-      if (upload.initiatedAt.getTime() >= cutoff) continue;
-      const known: unknown[] = await this.dataSource.query(`SELECT 1 FROM uploads WHERE store_upload_id = $1 AND state IN ${LIVE}`, [upload.uploadId]);
-      if (known.length) continue;
+      if (upload.initiatedAt.getTime() >= cutoff.getTime()) continue;
+      if (await uploadRepository.isLiveStoreUpload(this.dataSource, upload.uploadId)) continue;
       await this.store.abortMultipart(upload.key, upload.uploadId);
-      report.abortedOrphanMultiparts++;
+      aborted++;
     }
+    return aborted;
+  }
 
+  private async deleteOrphanObjects(cutoff: Date): Promise<number> {
+    let deleted = 0;
     let batch: string[] = [];
     const sweep = async () => {
-      const known: { key: string }[] = await this.dataSource.query(
-        `SELECT storage_key AS key FROM blobs WHERE storage_key = ANY($1)
-         UNION SELECT storage_key FROM uploads WHERE storage_key = ANY($1) AND state IN ${LIVE}`,
-        [batch],
-      );
-      const keep = new Set(known.map((row) => row.key));
+      const keep = await this.knownKeys(batch);
       for (const key of batch.filter((candidate) => !keep.has(candidate))) {
         await this.store.delete(key);
-        report.deletedOrphanObjects++;
+        deleted++;
       }
       batch = [];
     };
     for await (const object of this.store.list(BLOB_PREFIX)) {
-      if (object.modifiedAt.getTime() >= cutoff) continue;
+      if (object.modifiedAt.getTime() >= cutoff.getTime()) continue;
       batch.push(object.key);
       if (batch.length >= BATCH) await sweep();
     }
     if (batch.length) await sweep();
+    return deleted;
+  }
 
-    report.deletedTemporaryFiles = (await this.store.sweepTemporary?.(new Date(cutoff))) ?? 0;
-
-    if (Object.values(report).some((count) => count > 0)) this.logger.log(`garbage collection: ${JSON.stringify(report)}`);
-    return report;
+  /**
+   * Of these keys, those a blob or a live upload holds, read in one snapshot: read apart, an
+   * upload completing between the two reads would be in neither and lose its bytes.
+   */
+  private knownKeys(keys: string[]): Promise<Set<string>> {
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const held = [...(await blobRepository.knownKeys(manager, keys)), ...(await uploadRepository.liveKeys(manager, keys))];
+      return new Set(held);
+    });
   }
 
   /** Deletes one unreferenced blob row and returns its key, or null when it is referenced again. */
   private async deleteBlob(projectId: string, sha256: string): Promise<string | null> {
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const rows = await returning<{ storage_key: string; size: string }>(
-          manager,
-          `DELETE FROM blobs b WHERE b.project_id = $1 AND b.sha256 = $2
-              AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.project_id = b.project_id AND f.sha256 = b.sha256)
-           RETURNING storage_key, size`,
-          [projectId, sha256],
-        );
-        if (!rows[0]) return null;
-        await manager.query(`UPDATE project_storage SET used_bytes = greatest(used_bytes - $2, 0) WHERE project_id = $1`, [projectId, rows[0].size]);
-        return rows[0].storage_key;
+        const deleted = await blobRepository.deleteIfUnreferenced(manager, projectId, sha256);
+        if (!deleted) return null;
+        await projectStorageRepository.release(manager, projectId, deleted.size);
+        return deleted.storageKey;
       });
     } catch (error) {
       // 23503: a file came to reference the blob while we tried; it stays.

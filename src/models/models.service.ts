@@ -9,6 +9,7 @@ import { likePrefix, parseSort } from '../common/pagination/sort';
 import { applyLabelSelector, parseLabelSelector } from '../common/validation/labels';
 import { assertName } from '../common/validation/names';
 import { CreateModelDto, ListModelsQuery, ModelDto, UpdateModelDto } from './dto/model.dto';
+import { endpointRouteRepository } from '../endpoints/endpoint-route.repository';
 import { Model } from './model.entity';
 
 const MODEL_SORTS = {
@@ -121,14 +122,23 @@ export class ModelsService {
 
   /** Endpoints route to a model's versions and tags; those must be changed first. */
   private async assertUnrouted(manager: EntityManager, project: ProjectContext, model: Model): Promise<void> {
-    const endpoints: { name: string }[] = await manager.query(
-      `SELECT DISTINCT e.name FROM endpoint_routes r JOIN endpoints e ON e.id = r.endpoint_id WHERE r.model_id = $1 ORDER BY 1`,
-      [model.id],
-    );
+    const endpoints = await endpointRouteRepository.endpointsRoutingToModel(manager, model.id);
     if (endpoints.length) {
-      throw new WharfError('model_in_use', `Endpoint(s) ${endpoints.map((e) => `"${e.name}"`).join(', ')} route to model "${project.name}/${model.name}"`, {
-        endpoints: endpoints.map((e) => e.name),
+      throw new WharfError('model_in_use', `Endpoint(s) ${endpoints.map((endpoint) => `"${endpoint}"`).join(', ')} route to model "${project.name}/${model.name}"`, {
+        endpoints,
       });
     }
+  }
+
+  /**
+   * Takes the model's next version number. It is an UPDATE of the model row, so concurrent
+   * creations queue on its lock; a failed insert rolls the counter back, so numbers stay gapless.
+   */
+  async takeNextVersionNumber(manager: EntityManager, model: Model): Promise<number> {
+    const [rows]: [{ number: number }[], number] = await manager.query(
+      `UPDATE models SET next_version = next_version + 1, updated_at = now() WHERE id = $1 RETURNING next_version - 1 AS number`,
+      [model.id],
+    );
+    return rows[0].number;
   }
 }

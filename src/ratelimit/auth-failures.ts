@@ -1,15 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { FailureBudget, FailureBudgets } from '../auth/failure-budget';
 import { refuseWhenLimited } from './rate-limit.guard';
 import { RateLimiter } from './rate-limiter';
-
-/** The failed-authentication budget of the client behind one request, around one token lookup. */
-export interface FailureBudget {
-  /** Answers 429 (throws) when the client already went over its budget; call before a lookup. */
-  assertAllowed(): Promise<void>;
-  /** Counts one failed authentication; answers 429 (throws) in its place when it is over the budget. */
-  countFailure(): Promise<void>;
-}
 
 /**
  * Failed authentications per client address (RATE_LIMIT_AUTH_FAILURES). The ordinary limits
@@ -19,7 +12,7 @@ export interface FailureBudget {
  * with the tokens it uses, and a valid token costs no extra round trip.
  */
 @Injectable()
-export class AuthFailureLimiter {
+export class AuthFailureLimiter implements FailureBudgets {
   constructor(@Inject(RateLimiter) private readonly limiter: RateLimiter) {}
 
   forRequest(request: Request, response: Response): FailureBudget {

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentProject, ProjectAccess } from '../auth/access.decorator';
 import { ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
+import { stickyKeysFromHeaders } from '../common/http/sticky-key';
 import { ResolvedVersionDto, ResolveQuery } from './dto/resolve.dto';
 import { ResolveService } from './resolve.service';
 import { ApiPathParams } from '../common/http/api-path-params';
@@ -40,6 +41,6 @@ export class ResolveController {
     @Query() query: ResolveQuery,
     @Headers() headers: Record<string, unknown>,
   ): Promise<ResolvedVersionDto> {
-    return this.resolver.resolve(project, model, query.ref, query.key, headers);
+    return this.resolver.resolve(project, model, query.ref, query.key, stickyKeysFromHeaders(headers));
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ProjectContext } from '../auth/auth-context';
 import { WharfError } from '../common/errors/wharf-error';
+import { NO_STICKY_KEY, StickyKeySource } from '../common/http/sticky-key';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { StampedCache } from '../invalidation/stamped-cache';
@@ -9,8 +10,8 @@ import { Model } from '../models/model.entity';
 import { ModelsService } from '../models/models.service';
 import { ResolvedVersionDto } from './dto/resolve.dto';
 import { EndpointsService } from '../endpoints/endpoints.service';
-import { completeReference, EndpointReference, formatSelector, parseEndpointReference, parseReference, Selector } from './reference';
-import { findVersion, VersionRow } from './version-lookup';
+import { completeReference, EndpointReference, formatSelector, parseEndpointReference, parseReference, Selector } from '../common/validation/reference';
+import { versionRepository, VersionRow } from '../versions/version.repository';
 
 export function resolvedDto(projectName: string, model: Model, version: VersionRow, selector: Selector): ResolvedVersionDto {
   const dto: ResolvedVersionDto = {
@@ -54,16 +55,16 @@ export class ResolveService {
     this.cache = new StampedCache(config.CACHE_MAX_ENTRIES, config.CACHE_TTL_SECONDS);
   }
 
-  async resolve(project: ProjectContext, modelName: string, ref: string, key?: string, headers: Record<string, unknown> = {}): Promise<ResolvedVersionDto> {
+  async resolve(project: ProjectContext, modelName: string, ref: string, key?: string, stickyKeys: StickyKeySource = NO_STICKY_KEY): Promise<ResolvedVersionDto> {
     const endpoint = parseEndpointReference(ref);
-    if (endpoint) return this.resolveEndpoint(project, modelName, endpoint, key, headers);
+    if (endpoint) return this.resolveEndpoint(project, modelName, endpoint, key, stickyKeys);
     const stamp = this.invalidation.projectStamp(project.id);
     const cacheKey = `${modelName}\n${ref}`;
     const hit = this.cache.get(stamp, cacheKey);
     if (hit) return hit.dto;
     const full = completeReference(parseReference(ref, { bareIsTag: true }), { project: project.name, model: modelName });
     const model = await this.models.find(project, modelName);
-    const version = await findVersion(this.dataSource.manager, project.name, model, full.selector);
+    const version = await versionRepository.findBySelector(this.dataSource.manager, project.name, model, full.selector);
     if (version.state !== 'ready' && version.state !== 'archived') {
       throw new WharfError('version_not_ready', `Version ${formatSelector(full.selector)} of "${project.name}/${model.name}" is ${version.state}`);
     }
@@ -82,7 +83,7 @@ export class ResolveService {
     modelName: string,
     reference: EndpointReference,
     key: string | undefined,
-    headers: Record<string, unknown>,
+    stickyKeys: StickyKeySource,
   ): Promise<ResolvedVersionDto> {
     if (reference.project !== project.name) {
       throw new WharfError('invalid_reference', `"${reference.project}/${reference.endpoint}" names project "${reference.project}", not "${project.name}"`, {
@@ -90,7 +91,7 @@ export class ResolveService {
       });
     }
     const model = await this.models.find(project, modelName);
-    const decision = await this.endpoints.route(project, reference.endpoint, key, headers);
+    const decision = await this.endpoints.route(project, reference.endpoint, key, stickyKeys);
     const { route } = decision;
     if (route.model !== model.name) {
       throw new WharfError(

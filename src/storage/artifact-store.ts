@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DependencyUnavailableError } from '../common/errors/unavailable';
+import type { FileExtent } from '../common/file-extent';
 
 /**
  * S3's multipart rules, which every driver enforces so that what works on the filesystem also
@@ -28,12 +29,8 @@ export interface ByteRange {
   end: number;
 }
 
-/** Bytes `start`–`end` (inclusive) of a file on local disk. */
-export interface FileExtent {
-  file: string;
-  start: number;
-  end: number;
-}
+// Defined in common/: the hashing thread reads extents too, and common/ depends on nothing above it.
+export type { FileExtent } from '../common/file-extent';
 
 export interface PartInput {
   number: number;

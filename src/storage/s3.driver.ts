@@ -13,6 +13,7 @@ import {
   StoreRuleError,
   StoreUnavailableError,
 } from './artifact-store';
+import { chunked } from './chunked';
 import { isStoreUnavailable } from './s3-errors';
 import { StoreHealth } from './store-health';
 import { assertStoreKey } from './store-keys';
@@ -295,26 +296,3 @@ export class S3ArtifactStore implements ArtifactStore {
     });
   }
 }
-
-/** Regroups a stream into buffers of exactly `size` bytes (the last may be shorter). */
-async function* chunked(body: Readable, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const data of body) {
-    let chunk = data as Buffer;
-    while (pendingBytes + chunk.length >= size) {
-      const take = size - pendingBytes;
-      pending.push(chunk.subarray(0, take));
-      yield Buffer.concat(pending);
-      chunk = chunk.subarray(take);
-      pending = [];
-      pendingBytes = 0;
-    }
-    if (chunk.length) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-    }
-  }
-  if (pendingBytes) yield Buffer.concat(pending);
-}
-

@@ -6,19 +6,13 @@ import { WharfError } from '../common/errors/wharf-error';
 import { EventsService } from '../events/events.service';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { Model } from '../models/model.entity';
-import { VersionRow } from '../references/version-lookup';
+import { endpointRouteRepository } from '../endpoints/endpoint-route.repository';
+import { versionRepository, VersionRow } from '../versions/version.repository';
 import { TagAction } from './tag.entity';
+import { LATEST, tagRepository, TagRow } from './tag.repository';
 
-/** `latest` follows the newest ready version by itself, unless pinned. */
-export const LATEST = 'latest';
-
-export interface TagRow {
-  id: string;
-  name: string;
-  version_id: string;
-  version_number: number;
-  pinned: boolean;
-}
+export { LATEST } from './tag.repository';
+export type { TagRow } from './tag.repository';
 
 export interface TagContext {
   project: ProjectContext;
@@ -61,23 +55,11 @@ export class TagWriter {
    */
   async lock(manager: EntityManager, ctx: TagContext, name: string, create?: VersionRow): Promise<{ tag: TagRow | null; created: boolean }> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const rows: Omit<TagRow, 'version_number'>[] = await manager.query(
-        `SELECT id, name, version_id, pinned FROM tags WHERE model_id = $1 AND name = $2 FOR UPDATE`,
-        [ctx.model.id, name],
-      );
-      if (rows[0]) {
-        const [version]: { number: number }[] = await manager.query(`SELECT number FROM model_versions WHERE id = $1`, [rows[0].version_id]);
-        return { tag: { ...rows[0], version_number: version.number }, created: false };
-      }
+      const row = await tagRepository.lockForUpdate(manager, ctx.model.id, name);
+      if (row) return { tag: { ...row, version_number: await versionRepository.numberOf(manager, row.version_id) }, created: false };
       if (!create) return { tag: null, created: false };
-      const inserted: { id: string }[] = await manager.query(
-        `INSERT INTO tags (model_id, name, version_id, updated_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (model_id, name) DO NOTHING RETURNING id`,
-        [ctx.model.id, name, create.id, ctx.actor.principalName],
-      );
-      if (inserted[0]) {
-        return { tag: { id: inserted[0].id, name, version_id: create.id, version_number: create.number, pinned: false }, created: true };
-      }
+      const id = await tagRepository.insertIfAbsent(manager, ctx.model.id, name, create.id, ctx.actor.principalName);
+      if (id) return { tag: { id, name, version_id: create.id, version_number: create.number, pinned: false }, created: true };
       // Someone else created it meanwhile (and maybe deleted it again): look again.
     }
     throw new WharfError('service_unavailable', `Tag "${name}" is changing too fast; try again`);
@@ -87,26 +69,19 @@ export class TagWriter {
   async change(manager: EntityManager, ctx: TagContext, name: string, tag: TagRow | null, change: TagChange, createdNow = false): Promise<void> {
     const from = createdNow ? null : (tag?.version_number ?? null);
     if (change.to === null) {
-      if (tag) await manager.query(`DELETE FROM tags WHERE id = $1`, [tag.id]);
+      if (tag) await tagRepository.delete(manager, tag.id);
     } else if (tag) {
-      const pinned = change.pinned ?? tag.pinned;
-      await manager.query(
-        `UPDATE tags SET version_id = $2, pinned = $3,
-                pinned_at = CASE WHEN $3 THEN coalesce(pinned_at, now()) END,
-                pinned_by = CASE WHEN $3 THEN coalesce(pinned_by, $4) END,
-                updated_by = $4, updated_at = now()
-          WHERE id = $1`,
-        [tag.id, change.to.id, pinned, ctx.actor.principalName],
-      );
+      await tagRepository.update(manager, tag.id, change.to.id, change.pinned ?? tag.pinned, ctx.actor.principalName);
     } else {
       throw new Error('TagWriter.change needs a locked tag; use lock(…, create) first');
     }
-    const [{ seq }]: { seq: number }[] = await manager.query(
-      `INSERT INTO tag_history (model_id, tag, seq, action, from_version, to_version, actor, reason)
-       SELECT $1::uuid, $2::text, coalesce(max(seq), 0) + 1, $3::text, $4::integer, $5::integer, $6::text, $7::text FROM tag_history WHERE model_id = $1 AND tag = $2
-       RETURNING seq`,
-      [ctx.model.id, name, change.action, from, change.to?.number ?? null, ctx.actor.principalName, change.reason],
-    );
+    const seq = await tagRepository.appendHistory(manager, ctx.model.id, name, {
+      action: change.action,
+      from,
+      to: change.to?.number ?? null,
+      actor: ctx.actor.principalName,
+      reason: change.reason,
+    });
     await this.audit.record(manager, ctx.actor, {
       action: `tag.${change.action}`,
       target: `${ctx.project.name}/${ctx.model.name}:${name}`,
@@ -144,10 +119,10 @@ export class TagWriter {
    */
   async followLatest(manager: EntityManager, ctx: TagContext, reason: string, exclude?: string): Promise<void> {
     // Only a missing tag needs a version to be created with; the choice that counts is made below.
-    const creating = await this.newestReady(manager, ctx, exclude);
+    const creating = await versionRepository.newestReady(manager, ctx.model.id, exclude);
     const { tag, created } = await this.lock(manager, ctx, LATEST, creating ?? undefined);
     if (!tag || tag.pinned) return;
-    const target = await this.newestReady(manager, ctx, exclude);
+    const target = await versionRepository.newestReady(manager, ctx.model.id, exclude);
     if (created || tag.version_id !== target?.id) {
       if (target === null) await this.assertTagUnrouted(manager, ctx, LATEST);
       await this.change(manager, ctx, LATEST, tag, { action: target ? 'follow' : 'delete', reason, to: target }, created);
@@ -162,35 +137,19 @@ export class TagWriter {
    * round, an archive and a rollback or unpin of `latest` deadlocked each other.
    */
   async lockLatestFirst(manager: EntityManager, model: Model): Promise<void> {
-    await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR UPDATE`, [model.id, LATEST]);
+    await tagRepository.lockLatest(manager, model.id);
   }
 
   /** Share-locks a tag row (if it exists) ahead of the lock order; see TagsService.lockBeforeTarget. */
   async holdTag(manager: EntityManager, model: Model, name: string): Promise<void> {
-    await manager.query(`SELECT 1 FROM tags WHERE model_id = $1 AND name = $2 FOR SHARE`, [model.id, name]);
-  }
-
-  private async newestReady(manager: EntityManager, ctx: TagContext, exclude?: string): Promise<VersionRow | null> {
-    const rows: VersionRow[] = await manager.query(
-      `SELECT id, number, state, manifest_digest FROM model_versions
-        WHERE model_id = $1 AND state = 'ready' AND id IS DISTINCT FROM $2
-        ORDER BY number DESC LIMIT 1`,
-      [ctx.model.id, exclude ?? null],
-    );
-    return rows[0] ?? null;
+    await tagRepository.holdForShare(manager, model.id, name);
   }
 
   /** Endpoints route to tags by name; such a tag must stay. */
   async assertTagUnrouted(manager: EntityManager, ctx: TagContext, name: string): Promise<void> {
-    const routes: { endpoint: string }[] = await manager.query(
-      `SELECT DISTINCT e.name AS endpoint FROM endpoint_routes r JOIN endpoints e ON e.id = r.endpoint_id
-        WHERE r.model_id = $1 AND r.tag = $2 ORDER BY 1`,
-      [ctx.model.id, name],
-    );
-    if (routes.length) {
-      throw new WharfError('tag_in_use', `Endpoint(s) ${routes.map((r) => `"${r.endpoint}"`).join(', ')} route to tag "${name}"`, {
-        endpoints: routes.map((r) => r.endpoint),
-      });
+    const endpoints = await endpointRouteRepository.endpointsRoutingToTag(manager, ctx.model.id, name);
+    if (endpoints.length) {
+      throw new WharfError('tag_in_use', `Endpoint(s) ${endpoints.map((endpoint) => `"${endpoint}"`).join(', ')} route to tag "${name}"`, { endpoints });
     }
   }
 
@@ -199,20 +158,14 @@ export class TagWriter {
    * `latest` does not count: it moves on to the previous ready version instead.
    */
   async assertVersionUnreferenced(manager: EntityManager, ctx: TagContext, versionId: string, versionNumber: number): Promise<void> {
-    const tags: { name: string }[] = await manager.query(
-      `SELECT name FROM tags WHERE version_id = $1 AND NOT (name = $2 AND NOT pinned) ORDER BY name`,
-      [versionId, LATEST],
-    );
-    const endpoints: { name: string }[] = await manager.query(
-      `SELECT DISTINCT e.name FROM endpoint_routes r JOIN endpoints e ON e.id = r.endpoint_id WHERE r.version_id = $1 ORDER BY 1`,
-      [versionId],
-    );
+    const tags = await tagRepository.namesHolding(manager, versionId);
+    const endpoints = await endpointRouteRepository.endpointsRoutingToVersion(manager, versionId);
     if (tags.length || endpoints.length) {
-      const holders = [...tags.map((t) => `tag "${t.name}"`), ...endpoints.map((e) => `endpoint "${e.name}"`)];
+      const holders = [...tags.map((tag) => `tag "${tag}"`), ...endpoints.map((endpoint) => `endpoint "${endpoint}"`)];
       throw new WharfError(
         'version_in_use',
         `Version ${versionNumber} of "${ctx.project.name}/${ctx.model.name}" is referenced by ${holders.join(', ')}; move or delete them first`,
-        { tags: tags.map((t) => t.name), endpoints: endpoints.map((e) => e.name) },
+        { tags, endpoints },
       );
     }
   }

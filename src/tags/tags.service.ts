@@ -6,8 +6,8 @@ import { DEFAULT_PAGE_SIZE, paginate } from '../common/pagination/cursor';
 import { assertName } from '../common/validation/names';
 import { Model } from '../models/model.entity';
 import { ModelsService } from '../models/models.service';
-import { completeReference, parseReference } from '../references/reference';
-import { assertReady, findVersion, VersionRow } from '../references/version-lookup';
+import { completeReference, parseReference } from '../common/validation/reference';
+import { assertReady, versionRepository, VersionRow } from '../versions/version.repository';
 import { ListTagsQuery, ReasonDto, TagDto, TagHistoryPageDto, TagHistoryQuery, TagPageDto, TagTargetDto } from './dto/tag.dto';
 import { Tag, TagHistoryEntry } from './tag.entity';
 import { LATEST, TagContext, TagRow, TagWriter } from './tag-writer';
@@ -229,7 +229,7 @@ export class TagsService {
       dto.version !== undefined
         ? { kind: 'number' as const, number: dto.version }
         : completeReference(parseReference(dto.ref, { field: 'ref' }), { project: ctx.project.name, model: ctx.model.name }).selector;
-    const version = await findVersion(manager, ctx.project.name, ctx.model, selector, true);
+    const version = await versionRepository.findBySelector(manager, ctx.project.name, ctx.model, selector, true);
     assertReady(ctx.project.name, ctx.model, version, dto.version !== undefined ? 'version' : 'ref');
     return version;
   }

@@ -1,40 +1,27 @@
 import { ProjectContext } from '../auth/auth-context';
-import { UploadDto, UploadPartDto, UploadState } from './dto/upload.dto';
+import { WharfError } from '../common/errors/wharf-error';
+import { Queryable } from '../database/queryable';
+import { UploadDto, UploadPartDto } from './dto/upload.dto';
+import { PartRow, uploadRepository, UploadRow } from './upload.repository';
 
-/** An upload as the uploads queries read it, with its version's model and number. */
-export interface UploadRow {
-  id: string;
-  project_id: string;
-  version_id: string | null;
-  path: string;
-  size: string;
-  sha256: string;
-  part_size: string;
-  part_count: number;
-  state: UploadState;
-  storage_key: string;
-  store_upload_id: string;
-  failure: string | null;
-  created_at: Date;
-  expires_at: Date;
-  model_name: string | null;
-  version_number: number | null;
-  deduplicated: boolean;
+export type { PartRow, UploadRow } from './upload.repository';
+
+/** The project's upload with this id (locked for update when asked), or 404. */
+export async function findUpload(db: Queryable, project: ProjectContext, id: string, lock = false): Promise<UploadRow> {
+  const upload = await uploadRepository.find(db, project.id, id, lock);
+  if (!upload) throw new WharfError('upload_not_found', `No upload "${id}"`);
+  return upload;
 }
 
-export interface PartRow {
-  number: number;
-  size: string;
-  sha256: string | null;
-  etag: string;
-  received_at: Date;
+/** Files are added to drafts only. */
+export function assertDraft(state: string, number: number): void {
+  if (state !== 'draft') throw new WharfError('version_immutable', `Version ${number} is ${state}; files can only be added to a draft`);
 }
 
-export const UPLOAD_SELECT = `
-  SELECT u.*, m.name AS model_name, v.number AS version_number, (u.store_upload_id = '') AS deduplicated
-    FROM uploads u
-    LEFT JOIN model_versions v ON v.id = u.version_id
-    LEFT JOIN models m ON m.id = v.model_id`;
+/** Where an upload's file lands, for audit records. */
+export function uploadTarget(project: ProjectContext, upload: Pick<UploadRow, 'model_name' | 'version_number' | 'path'>): string {
+  return `${project.name}/${upload.model_name}@${upload.version_number}/${upload.path}`;
+}
 
 export function partDto(part: PartRow): UploadPartDto {
   return { number: part.number, size: Number(part.size), sha256: part.sha256, receivedAt: part.received_at.toISOString() };

@@ -6,7 +6,10 @@ import { CurrentActor, CurrentProject, ProjectAccess, UploadAccess } from '../au
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { CreateUploadDto, UploadDto, UploadPartDto } from './dto/upload.dto';
-import { UploadsService } from './uploads.service';
+import { parseContentLength } from '../common/http/content-length';
+import { PartReceiver } from './part-receiver.service';
+import { UploadCompletion } from './upload-completion.service';
+import { UploadSessions } from './upload-sessions.service';
 
 /** The header a part may carry with its own sha256 (hex), checked while the part streams. */
 export const PART_SHA256_HEADER = 'x-part-sha256';
@@ -14,7 +17,11 @@ export const PART_SHA256_HEADER = 'x-part-sha256';
 @ApiTags('uploads')
 @Controller('api/v1')
 export class UploadsController {
-  constructor(@Inject(UploadsService) private readonly uploads: UploadsService) {}
+  constructor(
+    @Inject(UploadSessions) private readonly sessions: UploadSessions,
+    @Inject(PartReceiver) private readonly parts: PartReceiver,
+    @Inject(UploadCompletion) private readonly completion: UploadCompletion,
+  ) {}
 
   @Post('projects/:project/models/:model/versions/:version/uploads')
   @ProjectAccess('editor')
@@ -47,7 +54,7 @@ export class UploadsController {
     @Param('version') version: string,
     @Body() body: CreateUploadDto,
   ): Promise<UploadDto> {
-    return this.uploads.create(project, actor, model, version, body);
+    return this.sessions.create(project, actor, model, version, body);
   }
 
   @Get('uploads/:id')
@@ -55,7 +62,7 @@ export class UploadsController {
   @ApiOperation({ summary: 'Show an upload and the parts received so far (to resume after a crash)' })
   @ApiOkResponse({ type: UploadDto })
   get(@CurrentProject() project: ProjectContext, @Param('id') id: string): Promise<UploadDto> {
-    return this.uploads.get(project, id);
+    return this.sessions.get(project, id);
   }
 
   @Put('uploads/:id/parts/:number')
@@ -79,7 +86,8 @@ export class UploadsController {
     @Req() request: Request,
     @Headers(PART_SHA256_HEADER) sha256: string | undefined,
   ): Promise<UploadPartDto> {
-    return this.uploads.putPart(project, actor, id, number, { stream: request, contentLength: request.headers['content-length'], sha256 });
+    const contentLength = parseContentLength(request.headers['content-length']);
+    return this.parts.putPart(project, actor, id, number, { stream: request, contentLength, sha256 });
   }
 
   @Post('uploads/:id/complete')
@@ -92,7 +100,7 @@ export class UploadsController {
   @ApiProblems('upload_not_open', 'upload_incomplete', 'file_digest_mismatch', 'version_immutable', 'version_not_found', 'storage_quota_exceeded')
   @ApiProblems('storage_unavailable')
   complete(@CurrentProject() project: ProjectContext, @CurrentActor() actor: Actor, @Param('id') id: string): Promise<UploadDto> {
-    return this.uploads.complete(project, actor, id);
+    return this.completion.complete(project, actor, id);
   }
 
   @Delete('uploads/:id')
@@ -102,6 +110,6 @@ export class UploadsController {
   @ApiNoContentResponse({ description: 'Aborted' })
   @ApiProblems('upload_not_open')
   abort(@CurrentProject() project: ProjectContext, @CurrentActor() actor: Actor, @Param('id') id: string): Promise<void> {
-    return this.uploads.abort(project, actor, id);
+    return this.sessions.abort(project, actor, id);
   }
 }

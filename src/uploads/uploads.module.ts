@@ -1,8 +1,17 @@
 import { Module } from '@nestjs/common';
-import { FilesModule } from '../files/files.module';
+import { UPLOAD_OWNERS } from '../auth/upload-owners';
+import { BlobsModule } from '../blobs/blobs.module';
 import { ModelsModule } from '../models/models.module';
+import { QuotaModule } from '../quota/quota.module';
+import { PartReceiver } from './part-receiver.service';
+import { UploadCompletion } from './upload-completion.service';
+import { UploadDigests } from './upload-digests';
+import { UploadSessions } from './upload-sessions.service';
 import { UploadsController } from './uploads.controller';
-import { UploadsService } from './uploads.service';
 
-@Module({ imports: [ModelsModule, FilesModule], controllers: [UploadsController], providers: [UploadsService] })
+@Module({
+  imports: [ModelsModule, BlobsModule, QuotaModule],
+  controllers: [UploadsController],
+  providers: [UploadDigests, UploadSessions, PartReceiver, UploadCompletion, { provide: UPLOAD_OWNERS, useExisting: UploadSessions }],
+})
 export class UploadsModule {}

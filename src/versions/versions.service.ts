@@ -4,6 +4,8 @@ import { AuditService } from '../audit/audit.service';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { roleAtLeast } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
+import { parseVersionNumber } from '../common/validation/reference';
+import { uploadRepository } from '../uploads/upload.repository';
 import { EventsService } from '../events/events.service';
 import { Page, paginate } from '../common/pagination/cursor';
 import { parseSort } from '../common/pagination/sort';
@@ -15,22 +17,16 @@ import { TagWriter } from '../tags/tag-writer';
 import { CreateVersionDto, ListVersionsQuery, UpdateVersionDto, VersionDto } from './dto/version.dto';
 import { manifestDigest } from './manifest';
 import { ModelVersion } from './model-version.entity';
+import { versionFileRepository } from './version-file.repository';
+import { versionRepository } from './version.repository';
 
 const VERSION_SORTS = {
   number: { column: 'version.number', cast: 'integer' },
   createdAt: { column: 'version.created_at', cast: 'timestamptz' },
 };
 
-/** Version numbers in paths: a positive integer without sign or leading zeros. */
-export function parseVersionNumber(raw: string): number {
-  const number = /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(number) || number > 2_147_483_647) {
-    throw new WharfError('validation_failed', `"${raw}" is not a version number`, {
-      errors: [{ field: 'version', message: 'must be a positive integer' }],
-    });
-  }
-  return number;
-}
+/** Kept here too for the callers that know it from its first home. */
+export { parseVersionNumber } from '../common/validation/reference';
 
 export function versionDto(project: ProjectContext, model: Model, version: ModelVersion): VersionDto {
   return {
@@ -68,11 +64,7 @@ export class VersionsService {
     const metadata = this.checkedMetadata(dto.metadata);
     return this.dataSource.transaction(async (manager) => {
       const model = await this.models.find(project, modelName, manager);
-      const [rows]: [{ number: number }[], number] = await manager.query(
-        `UPDATE models SET next_version = next_version + 1, updated_at = now() WHERE id = $1 RETURNING next_version - 1 AS number`,
-        [model.id],
-      );
-      const number = rows[0].number;
+      const number = await this.models.takeNextVersionNumber(manager, model);
       const version = await manager.save(
         manager.create(ModelVersion, {
           modelId: model.id,
@@ -168,23 +160,14 @@ export class VersionsService {
       // Uploads that are still open or being verified hold the version back: it is ready only
       // when every file is complete. Upload completion locks the version row for share, so no
       // file can slip in between these reads and the state change.
-      const [{ pending }]: { pending: number }[] = await manager.query(
-        `SELECT count(*)::int AS pending FROM uploads WHERE version_id = $1 AND state IN ('open', 'completing')`,
-        [version.id],
-      );
+      const pending = await uploadRepository.countLiveForVersion(manager, version.id);
       if (pending > 0) {
         throw new WharfError('uploads_pending', `Version ${version.number} has ${pending} upload(s) in progress; complete or abort them first`);
       }
-      const files: { path: string; size: string; sha256: string }[] = await manager.query(
-        `SELECT path, size, sha256 FROM version_files WHERE version_id = $1`,
-        [version.id],
-      );
+      const files = await versionFileRepository.list(manager, version.id);
       if (files.length === 0) throw new WharfError('version_empty', `Version ${version.number} has no files; upload at least one before committing`);
-      const digest = manifestDigest(files.map((file) => ({ path: file.path, size: Number(file.size), sha256: file.sha256 })));
-      await manager.query(
-        `UPDATE model_versions SET state = 'ready', committed_at = now(), manifest_digest = $2 WHERE id = $1`,
-        [version.id, digest],
-      );
+      const digest = manifestDigest(files);
+      await versionRepository.markReady(manager, version.id, digest);
       await this.tags.followLatest(manager, { project, model, actor }, `version ${version.number} committed`);
       await this.invalidation.publish(manager, { kind: 'project', projectId: project.id });
       await this.audit.record(manager, actor, {
@@ -229,22 +212,8 @@ export class VersionsService {
     });
   }
 
-  private async find(
-    project: ProjectContext,
-    model: Model,
-    rawNumber: string,
-    manager: EntityManager = this.dataSource.manager,
-    forUpdate = false,
-  ): Promise<ModelVersion> {
-    const number = parseVersionNumber(rawNumber);
-    const query = manager
-      .getRepository(ModelVersion)
-      .createQueryBuilder('version')
-      .where('version.model_id = :modelId AND version.number = :number', { modelId: model.id, number });
-    if (forUpdate) query.setLock('pessimistic_write');
-    const version = await query.getOne();
-    if (!version) throw new WharfError('version_not_found', `No version ${number} of model "${project.name}/${model.name}"`);
-    return version;
+  private find(project: ProjectContext, model: Model, rawNumber: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<ModelVersion> {
+    return versionRepository.findEntity(manager, project.name, model, parseVersionNumber(rawNumber), forUpdate);
   }
 
   private checkedMetadata(metadata: Record<string, unknown> | undefined): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { WharfError } from '../common/errors/wharf-error';
 import type { VersionTarget } from '../nodes/assignments';
-import { parseReference } from '../references/reference';
+import { parseReference } from '../common/validation/reference';
 import { ResolveService } from '../references/resolve.service';
 
 export interface ModelKey {

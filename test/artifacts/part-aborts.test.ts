@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { IncomingMessage, request, Server } from 'node:http';
 import * as path from 'node:path';
-import { UploadsService } from '../../src/uploads/uploads.service';
+import { PartReceiver } from '../../src/uploads/part-receiver.service';
 import { createUpload, draft, MIB, partOf, putPart } from '../support/artifacts';
 import { within } from '../support/forms';
 import { externalS3, S3Target, startS3rver } from '../support/s3';
@@ -53,7 +53,7 @@ describe.each(DRIVERS)('part PUTs cut off by their client on the %s driver', (dr
       if (req.url?.includes('/parts/')) serverSawClose = new Promise((resolve) => req.once('close', () => resolve()));
     };
     server.prependListener('request', watch);
-    const service = registry.registry.app.get(UploadsService) as unknown as { row: (...args: unknown[]) => Promise<unknown> };
+    const service = registry.registry.app.get(PartReceiver) as unknown as { row: (...args: unknown[]) => Promise<unknown> };
     const row = service.row.bind(service);
     let entered!: () => void;
     const held = new Promise<void>((resolve) => (entered = resolve));

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { projectGroup } from '../../src/authn/token-review';
+import { projectGroup } from '../../src/token-review/token-review';
 import { ROLES } from '../../src/auth/roles';
 import { kubernetesModel } from './esm';
 

@@ -58,60 +58,86 @@ export async function digestFile(
   const before = await stat(absolute);
   const size = before.size;
   const partSize = partSizeFor(size);
-  const shared = new SharedArrayBuffer(SLOT_SIZE * SLOTS);
-  const memory = Buffer.from(shared);
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { shared } });
-  const free: number[] = Array.from({ length: SLOTS }, (_, slot) => slot);
-  let waiting: (() => void) | null = null;
-  let failure: Error | null = null;
-  let finished: ((digests: string[]) => void) | null = null;
-  worker.on('message', (message: { op: string; slot?: number; digests?: string[] }) => {
-    if (message.op === 'free') free.push(message.slot!);
-    else finished?.(message.digests!);
-    waiting?.();
-  });
-  const stop = (error: Error) => {
-    failure ??= error;
-    waiting?.();
-  };
-  worker.on('error', stop).on('exit', () => stop(new Error('the hashing thread stopped')));
-  const freeSlot = async (): Promise<number> => {
-    while (free.length === 0 && !failure) await new Promise<void>((resolve) => (waiting = resolve));
-    waiting = null;
-    if (failure) throw failure;
-    return free.shift()!;
-  };
-
+  const parts = new PartHashingThread();
   const whole = createHash('sha256');
   const handle = await open(absolute, 'r');
   try {
     for (let position = 0; position < size; ) {
-      const slot = await freeSlot();
+      const slot = await parts.freeSlot();
       const part = Math.floor(position / partSize);
       // A slot never spans two parts, so the part hasher switches digests between slots.
       const length = Math.min(SLOT_SIZE, size - position, (part + 1) * partSize - position);
-      const view = memory.subarray(slot * SLOT_SIZE, slot * SLOT_SIZE + length);
+      const view = parts.view(slot, length);
       for (let read = 0; read < length; ) {
         const { bytesRead } = await handle.read(view, read, length - read, position + read);
         if (bytesRead === 0) throw new Error(`${absolute} became shorter while it was read`);
         read += bytesRead;
       }
-      worker.postMessage({ op: 'update', slot, offset: slot * SLOT_SIZE, length, part });
+      parts.update(slot, length, part);
       whole.update(view);
       position += length;
       onBytes(length);
     }
-    const partSha256 = await new Promise<string[]>((resolve, reject) => {
-      finished = resolve;
-      waiting = () => failure && reject(failure);
-      worker.postMessage({ op: 'end' });
-    });
+    const partSha256 = await parts.digests();
     // An empty file is one empty part.
     if (size === 0) partSha256.push(createHash('sha256').digest('hex'));
     return { sha256: whole.digest('hex'), size, mtimeMs: before.mtimeMs, partSize, partSha256 };
   } finally {
     await handle.close();
-    worker.removeAllListeners('exit');
-    await worker.terminate();
+    await parts.close();
+  }
+}
+
+/** The worker thread hashing parts, fed through SLOTS slots of shared memory it hands back when done. */
+class PartHashingThread {
+  private readonly memory: Buffer;
+  private readonly worker: Worker;
+  private readonly free: number[] = Array.from({ length: SLOTS }, (_, slot) => slot);
+  private waiting: (() => void) | null = null;
+  private failure: Error | null = null;
+  private finished: ((digests: string[]) => void) | null = null;
+
+  constructor() {
+    const shared = new SharedArrayBuffer(SLOT_SIZE * SLOTS);
+    this.memory = Buffer.from(shared);
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { shared } });
+    this.worker.on('message', (message: { op: string; slot?: number; digests?: string[] }) => {
+      if (message.op === 'free') this.free.push(message.slot!);
+      else this.finished?.(message.digests!);
+      this.waiting?.();
+    });
+    const stop = (error: Error) => {
+      this.failure ??= error;
+      this.waiting?.();
+    };
+    this.worker.on('error', stop).on('exit', () => stop(new Error('the hashing thread stopped')));
+  }
+
+  async freeSlot(): Promise<number> {
+    while (this.free.length === 0 && !this.failure) await new Promise<void>((resolve) => (this.waiting = resolve));
+    this.waiting = null;
+    if (this.failure) throw this.failure;
+    return this.free.shift()!;
+  }
+
+  view(slot: number, length: number): Buffer {
+    return this.memory.subarray(slot * SLOT_SIZE, slot * SLOT_SIZE + length);
+  }
+
+  update(slot: number, length: number, part: number): void {
+    this.worker.postMessage({ op: 'update', slot, offset: slot * SLOT_SIZE, length, part });
+  }
+
+  digests(): Promise<string[]> {
+    return new Promise<string[]>((resolve, reject) => {
+      this.finished = resolve;
+      this.waiting = () => this.failure && reject(this.failure);
+      this.worker.postMessage({ op: 'end' });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
   }
 }

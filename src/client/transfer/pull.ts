@@ -49,18 +49,8 @@ export async function pull(client: WharfClient, options: PullOptions): Promise<P
   const resolved = await client.resolve(options.project, options.model, options.ref);
   const manifest = await client.manifest(options.project, options.model, resolved.number);
   const destination = path.resolve(options.destination);
-  const targets = manifest.items.map((file) => {
-    const target = path.resolve(destination, ...file.path.split('/'));
-    if (!target.startsWith(destination + path.sep)) throw new WharfIntegrityError(`refusing to write ${file.path} outside ${destination}`);
-    return { file, target };
-  });
-
-  const needed: typeof targets = [];
-  for (const entry of targets) {
-    const existing = await stat(entry.target).catch(() => null);
-    if (existing?.isFile() && existing.size === entry.file.size && (await hashFile(entry.target)).sha256 === entry.file.sha256) continue;
-    needed.push(entry);
-  }
+  const targets = manifest.items.map((file) => ({ file, target: placeOf(destination, file.path) }));
+  const needed = await missingOrDifferent(targets);
 
   const total = needed.reduce((sum, entry) => sum + entry.file.size, 0);
   const progress = (options.progress ?? NO_PROGRESS)('downloading', total);
@@ -83,18 +73,7 @@ export async function pull(client: WharfClient, options: PullOptions): Promise<P
     });
     progress.finish();
 
-    for (const { file, target } of needed) {
-      const handle = handles.get(file.path)!;
-      await handle.sync();
-      await handle.close();
-      handles.delete(file.path);
-      const digest = (await hashFile(target + PARTIAL_SUFFIX)).sha256;
-      if (digest !== file.sha256) {
-        await rm(target + PARTIAL_SUFFIX, { force: true });
-        throw new WharfIntegrityError(`${file.path}: downloaded bytes have sha256 ${digest}, the manifest says ${file.sha256}; nothing was replaced`);
-      }
-      await rename(target + PARTIAL_SUFFIX, target);
-    }
+    for (const entry of needed) await verifyAndPlace(entry, handles);
   } finally {
     for (const [filePath, handle] of handles) {
       await handle.close().catch(() => undefined);
@@ -111,6 +90,38 @@ export async function pull(client: WharfClient, options: PullOptions): Promise<P
     files: targets.map(({ file }) => ({ ...file, skipped: !needed.some((entry) => entry.file.path === file.path) })),
     bytesReceived,
   };
+}
+
+/** Where a manifest path lands under the destination; never outside it. */
+function placeOf(destination: string, filePath: string): string {
+  const target = path.resolve(destination, ...filePath.split('/'));
+  if (!target.startsWith(destination + path.sep)) throw new WharfIntegrityError(`refusing to write ${filePath} outside ${destination}`);
+  return target;
+}
+
+/** The files not already there with the manifest's size and sha256. */
+async function missingOrDifferent<T extends { file: ManifestFile; target: string }>(targets: T[]): Promise<T[]> {
+  const needed: T[] = [];
+  for (const entry of targets) {
+    const existing = await stat(entry.target).catch(() => null);
+    if (existing?.isFile() && existing.size === entry.file.size && (await hashFile(entry.target)).sha256 === entry.file.sha256) continue;
+    needed.push(entry);
+  }
+  return needed;
+}
+
+/** Flushes a downloaded file and renames it into place once its sha256 is the manifest's; a wrong one is deleted. */
+async function verifyAndPlace({ file, target }: { file: ManifestFile; target: string }, handles: Map<string, FileHandle>): Promise<void> {
+  const handle = handles.get(file.path)!;
+  await handle.sync();
+  await handle.close();
+  handles.delete(file.path);
+  const digest = (await hashFile(target + PARTIAL_SUFFIX)).sha256;
+  if (digest !== file.sha256) {
+    await rm(target + PARTIAL_SUFFIX, { force: true });
+    throw new WharfIntegrityError(`${file.path}: downloaded bytes have sha256 ${digest}, the manifest says ${file.sha256}; nothing was replaced`);
+  }
+  await rename(target + PARTIAL_SUFFIX, target);
 }
 
 /** One ranged GET written at its offset; a body cut short is asked for again from where it stopped. */

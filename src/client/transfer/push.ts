@@ -77,26 +77,50 @@ async function readState(file: string): Promise<{ version: number } | null> {
  * files, it sends only what the registry does not have yet.
  */
 export async function push(client: WharfClient, options: PushOptions): Promise<PushResult> {
-  const listed = await listLocalFiles(options.source);
-  const totalBytes = await sizes(listed);
   const progress = options.progress ?? NO_PROGRESS;
-  const hashing = progress('hashing', totalBytes);
-  const files: HashedFile[] = [];
-  for (const entry of listed) {
-    // One read per file for both digests; sending then only reads the parts it sends.
-    const partSizeFor = (size: number) => planUpload(size, EXPECTED_PART_SIZE).partSize;
-    files.push({ ...entry, ...(await digestFile(entry.absolute, partSizeFor, (bytes) => hashing.add(bytes))) });
-  }
-  hashing.finish();
+  const files = await hashFiles(await listLocalFiles(options.source), progress);
 
   const state = stateFile(client.http.url, options, files);
   const { version, resumed, committed: alreadyCommitted } = await draftVersion(client, options, await readState(state));
   await mkdir(path.dirname(state), { recursive: true });
   await writeFile(state, JSON.stringify({ version }));
 
+  const { uploads, tasks } = alreadyCommitted ? { uploads: new Map<string, UploadDto>(), tasks: [] } : await openUploads(client, options, version, files);
+  const bytesSent = await sendParts(client, tasks, options.concurrency, progress);
+  if (!alreadyCommitted) await completeUploads(client, files, uploads);
+
+  const committed = await client.commitVersion(options.project, options.model, version);
+  if (options.tag) await client.moveTag(options.project, options.model, options.tag, { version, reason: `wharf push` });
+  await rm(state, { force: true });
+  return {
+    project: options.project,
+    model: options.model,
+    version,
+    manifestDigest: committed.manifestDigest,
+    tag: options.tag ?? null,
+    files: files.map((file) => ({ path: file.path, size: file.size, sha256: file.sha256, skipped: uploads.get(file.path)?.deduplicated ?? true })),
+    bytesSent,
+    resumed,
+  };
+}
+
+/** One read per file for both digests (file and parts); sending then only reads the parts it sends. */
+async function hashFiles(listed: Awaited<ReturnType<typeof listLocalFiles>>, progress: ProgressFactory): Promise<HashedFile[]> {
+  const hashing = progress('hashing', await sizes(listed));
+  const files: HashedFile[] = [];
+  for (const entry of listed) {
+    const partSizeFor = (size: number) => planUpload(size, EXPECTED_PART_SIZE).partSize;
+    files.push({ ...entry, ...(await digestFile(entry.absolute, partSizeFor, (bytes) => hashing.add(bytes))) });
+  }
+  hashing.finish();
+  return files;
+}
+
+/** One session per file (or the one already open), and the parts the registry still lacks. */
+async function openUploads(client: WharfClient, options: PushOptions, version: number, files: HashedFile[]): Promise<{ uploads: Map<string, UploadDto>; tasks: PartTask[] }> {
   const uploads = new Map<string, UploadDto>();
   const tasks: PartTask[] = [];
-  for (const file of alreadyCommitted ? [] : files) {
+  for (const file of files) {
     let upload = await client.createUpload(options.project, options.model, version, { path: file.path, size: file.size, sha256: file.sha256 });
     if (upload.state === 'open') upload = await client.getUpload(upload.id);
     uploads.set(file.path, upload);
@@ -106,14 +130,17 @@ export async function push(client: WharfClient, options: PushOptions): Promise<P
       if (!received.has(number)) tasks.push({ file, upload, number });
     }
   }
+  return { uploads, tasks };
+}
 
-  const toSend = tasks.reduce((sum, task) => sum + partLength(task.upload, task.number), 0);
-  const sending = progress('uploading', toSend);
+/** Sends the parts `concurrency` at a time; answers the bytes sent. */
+async function sendParts(client: WharfClient, tasks: PartTask[], concurrency: number, progress: ProgressFactory): Promise<number> {
+  const sending = progress('uploading', tasks.reduce((sum, task) => sum + partLength(task.upload, task.number), 0));
   let bytesSent = 0;
   // One buffer per part in flight, used again for the next part: a fresh 16 MiB buffer per
   // part is a gigabyte of garbage per gigabyte pushed.
   const spare: Buffer[] = [];
-  await runPool(tasks, options.concurrency, async (task) => {
+  await runPool(tasks, concurrency, async (task) => {
     await assertUnchanged(task.file);
     const reused = spare.pop();
     const buffer = reused && reused.length >= task.upload.partSize ? reused : Buffer.allocUnsafe(task.upload.partSize);
@@ -133,34 +160,21 @@ export async function push(client: WharfClient, options: PushOptions): Promise<P
     }
   });
   sending.finish();
+  return bytesSent;
+}
 
-  for (const file of alreadyCommitted ? [] : files) {
+async function completeUploads(client: WharfClient, files: HashedFile[], uploads: Map<string, UploadDto>): Promise<void> {
+  for (const file of files) {
     const upload = uploads.get(file.path)!;
     if (upload.state === 'complete') continue;
     await assertUnchanged(file);
     try {
       await client.completeUpload(upload.id);
     } catch (error) {
-      if (error instanceof WharfApiError && error.code === 'file_digest_mismatch') {
-        throw changedWhilePushed(file);
-      }
+      if (error instanceof WharfApiError && error.code === 'file_digest_mismatch') throw changedWhilePushed(file);
       throw error;
     }
   }
-
-  const committed = await client.commitVersion(options.project, options.model, version);
-  if (options.tag) await client.moveTag(options.project, options.model, options.tag, { version, reason: `wharf push` });
-  await rm(state, { force: true });
-  return {
-    project: options.project,
-    model: options.model,
-    version,
-    manifestDigest: committed.manifestDigest,
-    tag: options.tag ?? null,
-    files: files.map((file) => ({ path: file.path, size: file.size, sha256: file.sha256, skipped: uploads.get(file.path)?.deduplicated ?? true })),
-    bytesSent,
-    resumed,
-  };
 }
 
 async function sizes(files: { absolute: string }[]): Promise<number> {

@@ -43,7 +43,61 @@ export interface KeysetSort {
   idColumn: string;
   /** Postgres type to cast the cursor value back to, e.g. `timestamptz`. */
   cast: string;
+  /** Postgres type of the tie-breaker; `uuid` unless said. */
+  idCast?: string;
   descending: boolean;
+}
+
+/** How cursor parts of a type look; a cursor holding anything else was not made by this list. */
+const CURSOR_FORMS: Record<string, RegExp> = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  bigint: /^[0-9]{1,19}$/,
+  timestamptz: /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?[+-][0-9]{2}(:[0-9]{2})?$/,
+};
+
+/** The cursor's position, checked against the sort it was made for and the types of its parts. */
+function cursorPosition(cursor: string, order: KeysetSort): { v: string; id: string } {
+  const after = decodeCursor(cursor, order.sort);
+  const wellFormed = (value: string, type: string) => CURSOR_FORMS[type]?.test(value) ?? true;
+  if (!wellFormed(after.v, order.cast) || !wellFormed(after.id, order.idCast ?? 'uuid')) {
+    throw new WharfError('invalid_cursor', 'The cursor is not one this list returned');
+  }
+  return after;
+}
+
+/** The page of `limit` rows out of `limit + 1` read, and the cursor after its last row. */
+function pageOf<T>(rows: T[], limit: number, order: KeysetSort, position: (row: T) => { v: string; id: string }): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ ...position(last), s: order.sort }) : null };
+}
+
+/**
+ * Keyset pagination over raw SQL: `sql` selects the rows (parameters `$1…$n`, no ORDER BY or
+ * LIMIT) and `order` names columns of its result. The sort key travels in Postgres' own text
+ * form, so no precision is lost; rows come back without the helper's `cursor_value` column.
+ */
+export async function paginateSql<R extends { id: string | number }>(
+  db: { query(sql: string, params?: unknown[]): Promise<unknown> },
+  sql: string,
+  params: unknown[],
+  order: KeysetSort,
+  cursor: string | undefined,
+  limit = DEFAULT_PAGE_SIZE,
+): Promise<Page<R>> {
+  const after = cursor ? cursorPosition(cursor, order) : undefined;
+  const n = params.length;
+  const direction = order.descending ? 'DESC' : 'ASC';
+  const rows = (await db.query(
+    `SELECT page_rows.*, page_rows.${order.column}::text AS cursor_value FROM (${sql}) AS page_rows
+      WHERE $${n + 1}::text IS NULL
+         OR (page_rows.${order.column}, page_rows.${order.idColumn}) ${order.descending ? '<' : '>'} (CAST($${n + 1} AS ${order.cast}), CAST($${n + 2} AS ${order.idCast ?? 'uuid'}))
+      ORDER BY page_rows.${order.column} ${direction}, page_rows.${order.idColumn} ${direction}
+      LIMIT $${n + 3}`,
+    [...params, after?.v ?? null, after?.id ?? null, limit + 1],
+  )) as (R & { cursor_value: string })[];
+  const page = pageOf(rows, limit, order, (row) => ({ v: row.cursor_value, id: String(row.id) }));
+  return { items: page.items.map(({ cursor_value: _, ...row }) => row as unknown as R), nextCursor: page.nextCursor };
 }
 
 /**
@@ -58,10 +112,10 @@ export async function paginate<E extends ObjectLiteral, R extends object = Recor
 ): Promise<Page<E> & { raw: R[] }> {
   const direction = order.descending ? 'DESC' : 'ASC';
   if (cursor) {
-    const after = decodeCursor(cursor, order.sort);
+    const after = cursorPosition(cursor, order);
     const comparison = order.descending ? '<' : '>';
     query.andWhere(
-      `(${order.column}, ${order.idColumn}) ${comparison} (CAST(:cursorValue AS ${order.cast}), CAST(:cursorId AS uuid))`,
+      `(${order.column}, ${order.idColumn}) ${comparison} (CAST(:cursorValue AS ${order.cast}), CAST(:cursorId AS ${order.idCast ?? 'uuid'}))`,
       { cursorValue: after.v, cursorId: after.id },
     );
   }
@@ -72,12 +126,6 @@ export async function paginate<E extends ObjectLiteral, R extends object = Recor
     .take(undefined)
     .limit(limit + 1);
   const { entities, raw } = await query.getRawAndEntities<R & { cursor_value: string }>();
-  const hasMore = entities.length > limit;
-  const items = entities.slice(0, limit);
-  const last = items.length - 1;
-  const nextCursor =
-    hasMore && last >= 0
-      ? encodeCursor({ v: raw[last].cursor_value, id: (items[last] as unknown as { id: string }).id, s: order.sort })
-      : null;
-  return { items, nextCursor, raw: raw.slice(0, limit) };
+  const page = pageOf(entities, limit, order, (entity) => ({ v: raw[entities.indexOf(entity)].cursor_value, id: String((entity as unknown as { id: string }).id) }));
+  return { ...page, raw: raw.slice(0, limit) };
 }

@@ -1,5 +1,5 @@
 """Names and references checked with the registry's own rules before anything is sent
-(src/common/validation/names.ts, src/references/reference.ts), so a typo fails at once with
+(src/common/validation/names.ts, src/common/validation/reference.ts), so a typo fails at once with
 the reason, not after a gigabyte of hashing."""
 
 from __future__ import annotations

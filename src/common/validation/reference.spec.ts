@@ -1,4 +1,4 @@
-import { WharfError } from '../common/errors/wharf-error';
+import { WharfError } from '../errors/wharf-error';
 import { completeReference, formatReference, parseReference } from './reference';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;

@@ -4,4 +4,4 @@ import { TokenReviewController } from './token-review.controller';
 import { TokenReviewService } from './token-review.service';
 
 @Module({ imports: [AuthModule], controllers: [TokenReviewController], providers: [TokenReviewService] })
-export class AuthnModule {}
+export class TokenReviewModule {}

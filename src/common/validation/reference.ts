@@ -1,5 +1,5 @@
-import { WharfError } from '../common/errors/wharf-error';
-import { nameProblem } from '../common/validation/names';
+import { WharfError } from '../errors/wharf-error';
+import { nameProblem } from './names';
 
 /**
  * References name a version the way Docker names an image, and this file is the only place
@@ -139,4 +139,27 @@ export function formatSelector(selector: Selector): string {
 
 export function formatReference(reference: FullReference): string {
   return `${reference.project}/${reference.model}${formatSelector(reference.selector)}`;
+}
+
+/** Version numbers in paths: a positive integer without sign or leading zeros. */
+export function parseVersionNumber(raw: string): number {
+  const number = /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(number) || number > 2_147_483_647) {
+    throw new WharfError('validation_failed', `"${raw}" is not a version number`, {
+      errors: [{ field: 'version', message: 'must be a positive integer' }],
+    });
+  }
+  return number;
+}
+
+/**
+ * The version a `{ref}` segment of a download path names: a version number (`3`), a tag
+ * (`prod`) or a manifest digest (`sha256:…`, or `@sha256:…`), read by the one reference parser.
+ * A reference spelling out its project or model (`vision/resnet@3`) must name the path's own:
+ * `b/m1@1` under project `a` is refused, not read as a's version 1.
+ */
+export function refSelector(ref: string, context: { project: string; model: string }): Selector {
+  if (/^[0-9]+$/.test(ref)) return { kind: 'number', number: parseVersionNumber(ref) };
+  if (ref.startsWith('sha256:')) return parseReference(`@${ref}`).selector;
+  return completeReference(parseReference(ref, { bareIsTag: true }), context).selector;
 }

@@ -6,7 +6,7 @@ import { WharfError } from '../common/errors/wharf-error';
 import { formatQuantity, parseQuantity } from '../common/validation/quantity';
 import { assertName } from '../common/validation/names';
 import { PutQuotaDto, QuotaDto } from './dto/quota.dto';
-import { Project } from './project.entity';
+import { Project } from '../projects/project.entity';
 
 const toText = (value: number | null): string | null => (value === null ? null : String(value));
 const toNumber = (value: string | number | null): number | null => (value === null ? null : Number(value));

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { Authenticated, CurrentActor, CurrentAuth } from './access.decorator';
-import { Actor, AuthContext } from './auth-context';
+import { Authenticated, CurrentActor, CurrentAuth } from '../auth/access.decorator';
+import { Actor, AuthContext } from '../auth/auth-context';
 import { CreatedTokenDto, CreateTokenDto, ListTokensQuery, TokenDto, TokenPageDto } from './dto/token.dto';
 import { TokensService } from './tokens.service';
 

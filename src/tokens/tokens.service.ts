@@ -6,13 +6,13 @@ import { Page, paginate } from '../common/pagination/cursor';
 import { assertName } from '../common/validation/names';
 import { InvalidationService } from '../invalidation/invalidation.service';
 import { Project } from '../projects/project.entity';
-import { ApiToken } from './api-token.entity';
-import { Actor, AuthContext } from './auth-context';
-import { AuthService } from './auth.service';
+import { ApiToken } from '../auth/api-token.entity';
+import { Actor, AuthContext } from '../auth/auth-context';
+import { AuthService } from '../auth/auth.service';
 import { CreatedTokenDto, CreateTokenDto, ListTokensQuery, TokenDto } from './dto/token.dto';
-import { Principal, PrincipalKind } from './principal.entity';
-import { lowerRole, roleAtLeast } from './roles';
-import { generateToken, hashTokenSecret } from './token-secret';
+import { Principal, PrincipalKind } from '../auth/principal.entity';
+import { lowerRole, roleAtLeast } from '../auth/roles';
+import { generateToken, hashTokenSecret } from '../auth/token-secret';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -3,16 +3,16 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentProject, ProjectAccess } from '../auth/access.decorator';
 import { ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { ProjectStorageDto } from './dto/storage.dto';
-import { FilesService } from './files.service';
+import { ProjectStorageDto } from './dto/storage-usage.dto';
+import { StorageQuota } from './storage-quota.service';
 import { ApiPathParams } from '../common/http/api-path-params';
 
-/** Storage use. The quota itself is set with `PUT /projects/{project}/quota` (storage, cpu, memory, gpu). */
+/** Storage use report. The quota itself is set with `PUT /projects/{project}/quota` (storage, cpu, memory, gpu). */
 @ApiTags('projects')
 @Controller('api/v1/projects/:project/storage')
 @ApiPathParams('project')
-export class StorageController {
-  constructor(@Inject(FilesService) private readonly files: FilesService) {}
+export class StorageUsageController {
+  constructor(@Inject(StorageQuota) private readonly quota: StorageQuota) {}
 
   @Get()
   @ProjectAccess('viewer')
@@ -20,6 +20,6 @@ export class StorageController {
   @ApiOkResponse({ type: ProjectStorageDto })
   @ApiProblems('invalid_name')
   get(@CurrentProject() project: ProjectContext): Promise<ProjectStorageDto> {
-    return this.files.storageUsage(project);
+    return this.quota.usage(project);
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { ROLES, Role } from '../roles';
+import { ROLES, Role } from '../../auth/roles';
 
 export class CreateTokenDto {
   @ApiProperty({ description: 'What the token is for', example: 'ci-pipeline' })

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
-import { SYSTEM_ACTOR } from './auth-context';
+import { SYSTEM_ACTOR } from '../auth/auth-context';
 import { AuditService } from '../audit/audit.service';
-import { generateToken, hashTokenSecret } from './token-secret';
+import { generateToken, hashTokenSecret } from '../auth/token-secret';
 import { INVALIDATION_CHANNEL } from '../invalidation/invalidation.service';
 
 export const ADMIN_PRINCIPAL = 'admin';

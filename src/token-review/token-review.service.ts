@@ -5,7 +5,7 @@ import { AuthService } from '../auth/auth.service';
 import { lowerRole, Role } from '../auth/roles';
 import { WharfError } from '../common/errors/wharf-error';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
-import type { FailureBudget } from '../ratelimit/auth-failures';
+import type { FailureBudget } from '../auth/failure-budget';
 import {
   kubernetesUsername,
   PLATFORM_ADMIN_GROUP,

@@ -553,7 +553,7 @@ export interface paths {
             cookie?: never;
         };
         /** The project's storage use, uploads in progress and the quota in force */
-        get: operations["StorageController_get"];
+        get: operations["StorageUsageController_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5789,7 +5789,7 @@ export interface operations {
             };
         };
     };
-    StorageController_get: {
+    StorageUsageController_get: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Wharf program: the registry, the node agent, the migration command and the
-# CLI today; the operator and the executor get their entrypoints as they land (deploy/image/
+# CLI and the executor today; the operator gets its entrypoint as it lands (deploy/image/
 # entrypoint.sh says which exist). Build: `docker build -t ghcr.io/wharf/wharf:dev .`
 # Run: `docker run ghcr.io/wharf/wharf:dev registry` (the default), `… node-agent`, `… migrate`,
 # `… wharf ls`. test/foundation/dockerfile.test.ts checks this file's structure.
@@ -17,6 +17,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY node-agent ./node-agent
+COPY executor ./executor
 COPY scripts/build.js ./scripts/build.js
 # The incremental build's bookkeeping is of no use in the image.
 RUN npm run build && rm -f dist/*.tsbuildinfo dist/.build-stamp

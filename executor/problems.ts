@@ -13,6 +13,7 @@ export const EXECUTOR_PROBLEMS = {
   job_not_found: { status: 404, title: 'No such async request (unknown or expired)' },
   async_disabled: { status: 404, title: 'Async requests are not enabled on this executor' },
   idempotency_key_reused: { status: 409, title: 'The idempotency key was used with another request body' },
+  idempotency_key_in_progress: { status: 409, title: 'A request with this idempotency key is being accepted right now' },
   payload_too_large: { status: 413, title: 'The request body is larger than allowed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   upstream_unavailable: { status: 502, title: 'The model server is unavailable' },

@@ -91,6 +91,7 @@ export class AsyncService implements AsyncRoutes {
       if (holder) {
         if (body.key) await this.payloads.remove(body.key);
         if (holder.digest !== body.digest) throw new ExecutorError('idempotency_key_reused', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used for request ${holder.id} with another body`);
+        if (holder.state !== 'queued') throw new ExecutorError('idempotency_key_in_progress', `A request with Idempotency-Key ${JSON.stringify(idempotencyKey)} is being accepted right now; retry shortly`, { 'retry-after': '1' });
         return accepted(response, holder.id, true);
       }
     }
@@ -105,6 +106,7 @@ export class AsyncService implements AsyncRoutes {
       if (idempotencyKey) await this.jobs.releaseIdempotencyKey(caller.client, idempotencyKey).catch(() => undefined);
       throw error;
     }
+    if (idempotencyKey) await this.jobs.confirmIdempotencyKey(caller.client, idempotencyKey, id, body.digest);
     accepted(response, id, false);
   }
 

@@ -61,6 +61,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], string.sub(KEYS[1], -36))
 return 1`;
 
+// KEYS[1] idempotency key. ARGV: value, ttlMs, takeover-before (ms). Nil when claimed (or taken
+// over from a stale pending claim); else the holder's value.
+const CLAIM_KEY = `
+local held = redis.call('GET', KEYS[1])
+if held then
+  local _, _, state, at = string.find(held, '^%S+ %S+ (%S+) (%d+)$')
+  if state ~= 'pending' or tonumber(at) >= tonumber(ARGV[3]) then return held end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return nil`;
+
 export class JobStore {
   readonly redis: Redis;
   private readonly prefix: string;
@@ -71,6 +82,7 @@ export class JobStore {
     this.prefix = `wharf:executor:${deployment}:`;
     this.redis.defineCommand('claimJob', { numberOfKeys: 2, lua: CLAIM });
     this.redis.defineCommand('finishJob', { numberOfKeys: 2, lua: FINISH });
+    this.redis.defineCommand('claimKey', { numberOfKeys: 1, lua: CLAIM_KEY });
   }
 
   private key(id: string): string {
@@ -90,21 +102,30 @@ export class JobStore {
   }
 
   /**
-   * Claims an idempotency key for a client: answers the job id already holding it (and its body
-   * digest), or null when this request takes it.
+   * Claims an idempotency key for a client. Answers null when this request takes it; else the
+   * holder: its job id and body digest, and whether its message was confirmed ("queued") or the
+   * holder is still on its way ("pending"). A pending claim older than `takeoverMs` belonged to
+   * an executor that died between claiming and publishing: this request takes it over.
    */
-  async claimIdempotencyKey(client: string, key: string, id: string, digest: string): Promise<{ id: string; digest: string } | null> {
-    const name = `${this.prefix}idem:${client}:${key}`;
-    const taken = await this.redis.set(name, `${id} ${digest}`, 'PX', this.ttlMs, 'NX');
-    if (taken === 'OK') return null;
-    const holder = await this.redis.get(name);
-    if (!holder) return this.claimIdempotencyKey(client, key, id, digest); // expired in between
-    const [heldId, heldDigest] = holder.split(' ');
-    return { id: heldId, digest: heldDigest };
+  async claimIdempotencyKey(client: string, key: string, id: string, digest: string, takeoverMs = 10_000): Promise<{ id: string; digest: string; state: string } | null> {
+    const name = this.idempotencyName(client, key);
+    const claimed = await (this.redis as Redis & { claimKey(...args: unknown[]): Promise<string | null> }).claimKey(name, `${id} ${digest} pending ${Date.now()}`, this.ttlMs, Date.now() - takeoverMs);
+    if (claimed === null) return null;
+    const [heldId, heldDigest, state] = claimed.split(' ');
+    return { id: heldId, digest: heldDigest, state };
+  }
+
+  /** The holder's message is confirmed: replays answer its id from now on. */
+  async confirmIdempotencyKey(client: string, key: string, id: string, digest: string): Promise<void> {
+    await this.redis.set(this.idempotencyName(client, key), `${id} ${digest} queued ${Date.now()}`, 'PX', this.ttlMs);
   }
 
   async releaseIdempotencyKey(client: string, key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}idem:${client}:${key}`);
+    await this.redis.del(this.idempotencyName(client, key));
+  }
+
+  private idempotencyName(client: string, key: string): string {
+    return `${this.prefix}idem:${client}:${key}`;
   }
 
   async get(id: string): Promise<Job | null> {

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -33,30 +34,34 @@ export function buildIfStale(): void {
  * sources through swc (or `compiled`: dist/, after buildIfStale()). Resolves once it logs that it
  * listens (EXECUTOR_PORT=0 lets the OS pick).
  */
-export async function startExecutorProcess(env: Record<string, string>, options: { timeoutMs?: number; compiled?: boolean } = {}): Promise<ExecutorProcess> {
+export async function startExecutorProcess(
+  env: Record<string, string>,
+  options: { timeoutMs?: number; compiled?: boolean; /** false: stdout to /dev/null (benchmarks) */ keepOutput?: boolean } = {},
+): Promise<ExecutorProcess> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const entry = options.compiled ? ['dist/executor/main.js'] : ['-r', '@swc-node/register', 'executor/main.ts'];
+  const port = await freePort();
   const child = spawn(process.execPath, entry, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, EXECUTOR_HOST: '127.0.0.1', EXECUTOR_PORT: '0', LOG_LEVEL: 'info', READINESS_INTERVAL: '100ms', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, EXECUTOR_HOST: '127.0.0.1', LOG_LEVEL: 'info', READINESS_INTERVAL: '100ms', ...env, EXECUTOR_PORT: String(port) },
+    stdio: ['ignore', options.keepOutput === false ? 'ignore' : 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve((exitCode = code ?? (signal ? -1 : null)))));
   createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`executor did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      if (!line.includes('wharf executor listening')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`executor exited with ${code} before listening:\n${output.join('\n')}`));
-    });
-  });
+  if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => output.push(line));
+  // Up once /healthz answers: works at any LOG_LEVEL.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`executor exited with ${exitCode} before listening:\n${output.join('\n')}`);
+    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`executor did not start within ${timeoutMs} ms:\n${output.join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,

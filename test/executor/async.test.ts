@@ -4,11 +4,11 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../src/events/signature';
 import { JobStore } from '../../executor/async/jobs';
-import { startTestRedis, TestRedis } from '../support/redis';
+import { redisAvailable, startTestRedis, TestRedis } from '../support/redis';
 import { externalS3, startS3rver, S3Target } from '../support/s3';
 import { eventually, ExecutorProcess, startExecutorProcess } from './executor-process';
 import { ModelServer, startModelServer } from './model-server';
-import { startOwnRabbit, TestRabbit } from './rabbitmq';
+import { rabbitAvailable, startOwnRabbit, TestRabbit } from './rabbitmq';
 
 /** Scaled down from the issue's 10,000 to keep this file near a minute; `npm run bench:executor` runs 10,000. */
 const REQUESTS = Number(process.env.EXECUTOR_ASYNC_REQUESTS ?? 600);
@@ -30,7 +30,10 @@ function bodyOf(i: number): Buffer {
   return Buffer.from(JSON.stringify({ inputs: [i, i * 2, i * 3] }));
 }
 
-describe('executor async requests (real RabbitMQ, Redis, S3, processes)', () => {
+// Needs a RabbitMQ node and a Redis server of this machine (CI has both: test/services/up.sh).
+const describeWithServices = rabbitAvailable() && redisAvailable() ? describe : describe.skip;
+
+describeWithServices('executor async requests (real RabbitMQ, Redis, S3, processes)', () => {
   let rabbit: TestRabbit;
   let redis: TestRedis;
   let s3: S3Target | { endpoint: string; accessKey: string; secretKey: string; close?: () => Promise<void> };

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +15,15 @@ export interface TestRabbit {
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A machine where a RabbitMQ node can be started: Debian's rabbitmq-server installed, or root
+ * (rabbitmq.sh installs it). `npm test` on a bare machine without it leaves the async tests out,
+ * as it leaves out the Redis ones without redis-server; CI has both.
+ */
+export function rabbitAvailable(): boolean {
+  return existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') || process.getuid?.() === 0;
 }
 
 async function script(command: string, dir: string): Promise<string> {

@@ -41,7 +41,7 @@ describe('ConcurrencyLimiter', () => {
     granted(await limiter.acquire());
     expect(await limiter.acquire()).toEqual({ ok: false, reason: 'timeout' });
     const controller = new AbortController();
-    const waiting = limiter.acquire(controller.signal);
+    const waiting = limiter.acquire(() => controller.signal);
     controller.abort();
     expect(await waiting).toEqual({ ok: false, reason: 'cancelled' });
     expect(limiter.waiting).toBe(0);

@@ -29,8 +29,11 @@ export class ConcurrencyLimiter {
     return this.waiters.length;
   }
 
-  /** `signal` aborts the wait (the caller went away) without taking a slot. */
-  acquire(signal?: AbortSignal): Promise<Acquired> | Acquired {
+  /**
+   * `cancellation` (called only when the caller has to wait) gives a signal that aborts the wait
+   * (the caller went away) without taking a slot.
+   */
+  acquire(cancellation?: () => AbortSignal): Promise<Acquired> | Acquired {
     if (this.concurrency === 0 || this.active < this.concurrency) {
       this.active += 1;
       return { ok: true, release: this.releaser() };
@@ -42,7 +45,7 @@ export class ConcurrencyLimiter {
         timer: setTimeout(() => this.drop(waiter, 'timeout'), this.timeoutMs),
       };
       this.waiters.push(waiter);
-      signal?.addEventListener('abort', () => this.drop(waiter, 'cancelled'), { once: true });
+      cancellation?.().addEventListener('abort', () => this.drop(waiter, 'cancelled'), { once: true });
     });
   }
 

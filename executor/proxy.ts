@@ -111,8 +111,9 @@ export class SyncProxy {
         this.metrics.upstreamDuration.observe({ mode: 'sync' }, (performance.now() - startedAt) / 1000);
         if ((answer.statusCode ?? 0) >= 500) this.metrics.upstreamErrors.inc({ kind: 'status_5xx' });
         response.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardableHeaders(answer.headers) as OutgoingHttpHeaders);
-        // Headers go out now, not with the first body chunk: a stream that starts slowly is seen to start.
-        response.flushHeaders();
+        // A streamed answer (no length: chunked, SSE) gets its headers now, so a stream that starts
+        // slowly is seen to start; a sized one sends them with its first bytes (one write less).
+        if (answer.headers['content-length'] === undefined) response.flushHeaders();
         answer.on('data', (chunk: Buffer) => {
           if (!response.write(chunk)) {
             answer.pause();

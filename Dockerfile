@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Wharf program: the registry, the node agent, the migration command and the
-# CLI today; the operator and the executor get their entrypoints as they land (deploy/image/
+# CLI and the executor today; the operator gets its entrypoint as it lands (deploy/image/
 # entrypoint.sh says which exist). Build: `docker build -t ghcr.io/wharf/wharf:dev .`
 # Run: `docker run ghcr.io/wharf/wharf:dev registry` (the default), `… node-agent`, `… migrate`,
 # `… wharf ls`. test/foundation/dockerfile.test.ts checks this file's structure.
@@ -20,6 +20,7 @@ COPY node-agent ./node-agent
 COPY kube-runtime ./kube-runtime
 # The web console, bundled by Vite into dist/web; the registry serves it at /.
 COPY web ./web
+COPY executor ./executor
 COPY scripts/build.js ./scripts/build.js
 # The incremental build's bookkeeping is of no use in the image.
 RUN npm run build && rm -f dist/*.tsbuildinfo dist/.build-stamp dist/.web-build-stamp

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles the registry, the CLI and the node agent to dist/ and bundles the web console into
-// dist/web (`npm run build`), and with
+// Compiles the registry, the CLI, the node agent and the executor to dist/ and bundles the web
+// console into dist/web (`npm run build`), and with
 // --if-stale only when a source changed since the last build (`npm start`). tsc runs incrementally,
 // but even a no-op incremental tsc parses every file (about 10 s of CPU); comparing modification
 // times against the last build's start takes milliseconds. A directory's time changes when an entry
@@ -17,7 +17,7 @@ const WEB_STAMP = path.join('dist', '.web-build-stamp');
 const WEB_OUTPUT = path.join('dist', 'web', 'index.html');
 const WEB_INPUTS = ['web', 'package.json', 'package-lock.json'];
 /** Outputs every build has; one missing means dist/ was tampered with: build in full. */
-const OUTPUTS = ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/src/database/migrate.js'];
+const OUTPUTS = ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/executor/main.js', 'dist/src/database/migrate.js'];
 
 /** The newest modification time under `file` (itself included), in ms. */
 function newest(file) {

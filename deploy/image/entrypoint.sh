@@ -8,7 +8,7 @@
 #   migrate      applies database migrations and exits (src/database/migrate.ts)
 #   wharf        the CLI (src/cli/main.ts): `docker run … wharf ls`
 #   operator     not built yet: the ModelDeployment operator (operator/main.ts)
-#   executor     not built yet: the model server sidecar (executor/main.ts)
+#   executor     the model server sidecar (executor/main.ts, docs/executor.md)
 set -eu
 
 APP_DIR=${WHARF_APP_DIR:-/app}

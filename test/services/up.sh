@@ -4,8 +4,8 @@
 #
 #   test/services/up.sh DIR && . DIR/env && npm test
 #
-# `npm test` needs none of this (embedded Postgres, s3rver, tests without Redis); with it the
-# suite also runs on real PostgreSQL, Ceph RGW and Redis, as CI does.
+# `npm test` needs none of this (embedded Postgres, s3rver, tests without Redis or RabbitMQ); with
+# it the suite also runs on real PostgreSQL, Ceph RGW, Redis and RabbitMQ, as CI does.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DIR=${1:?usage: up.sh DIR}
@@ -16,6 +16,7 @@ DIR=$(cd "$DIR" && pwd)
 database_url=$("$HERE/postgres.sh" start "$DIR/postgres")
 redis_url=$("$HERE/redis.sh" start "$DIR/redis")
 s3_endpoint=$("$HERE/ceph-rgw.sh" start "$DIR/ceph-rgw")
+amqp_url=$("$HERE/rabbitmq.sh" start "$DIR/rabbitmq")
 
 cat >"$DIR/env" <<ENV
 export TEST_DATABASE_URL=$database_url
@@ -23,5 +24,6 @@ export TEST_REDIS_URL=$redis_url
 export TEST_S3_ENDPOINT=$s3_endpoint
 export TEST_S3_ACCESS_KEY=rgwtest
 export TEST_S3_SECRET_KEY=rgwtestsecret
+export TEST_AMQP_URL=$amqp_url
 ENV
 cat "$DIR/env"

@@ -17,6 +17,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY node-agent ./node-agent
+COPY kube-runtime ./kube-runtime
+COPY operator ./operator
 COPY scripts/build.js ./scripts/build.js
 # The incremental build's bookkeeping is of no use in the image.
 RUN npm run build && rm -f dist/*.tsbuildinfo dist/.build-stamp

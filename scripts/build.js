@@ -12,7 +12,7 @@ const CONFIG = 'tsconfig.build.json';
 const STAMP = path.join('dist', '.build-stamp');
 const BUILD_INFO = path.join('dist', 'tsconfig.build.tsbuildinfo');
 /** Outputs every build has; one missing means dist/ was tampered with: build in full. */
-const OUTPUTS = ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/src/database/migrate.js'];
+const OUTPUTS = ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/operator/main.js', 'dist/src/database/migrate.js'];
 
 /** The newest modification time under `file` (itself included), in ms. */
 function newest(file) {

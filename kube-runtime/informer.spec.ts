@@ -110,6 +110,21 @@ describe('Informer', () => {
     informer.stop();
   });
 
+  it('retries the first list until the apiserver answers', async () => {
+    const server = fakeServer([obj('a', '5')]);
+    let failures = 2;
+    const list = async () => {
+      if (failures-- > 0) throw Object.assign(new Error('storage is (re)initializing'), { code: 429 });
+      return server.list();
+    };
+    const errors: string[] = [];
+    const informer = new Informer({ list, watch: server.watch, restartDelayMs: 1, onError: (_e, what) => errors.push(what) });
+    await informer.start();
+    expect(informer.list().map(objectKey)).toEqual(['ns/a']);
+    expect(errors).toEqual(['initial list failed; retrying', 'initial list failed; retrying']);
+    informer.stop();
+  });
+
   it('replays every cached object as an update on resync', async () => {
     const server = fakeServer([obj('a', '5'), obj('b', '6')]);
     const informer = new Informer({ list: server.list, watch: server.watch, resyncMs: 20 });

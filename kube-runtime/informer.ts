@@ -86,7 +86,18 @@ export class Informer<T extends KubernetesObject> {
 
   /** Resolves after the first list is in the cache and the watch runs (HasSynced). */
   async start(): Promise<void> {
-    await this.relist();
+    // The first list is retried too: a CRD just established answers 'storage is (re)initializing'
+    // for a moment, and an apiserver restarting refuses connections.
+    for (let delay = this.restartDelay; ; delay = Math.min(delay * 2, this.options.maxRestartDelayMs ?? 10_000)) {
+      try {
+        await this.relist();
+        break;
+      } catch (error) {
+        if (this.stopped) throw error;
+        this.options.onError?.(error, 'initial list failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
     const resyncMs = this.options.resyncMs ?? 0;
     if (resyncMs > 0) {
       this.resyncTimer = setInterval(() => this.resync(), resyncMs);

@@ -25,6 +25,7 @@ describe('loadOperatorConfig', () => {
     [{ ...base, WEBHOOK_CERT_FILE: '/tls.crt' }, /set both or neither/],
     [{ ...base, RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' }, /RETRY_BASE_MS="5000": must not exceed/],
     [{ ...base, NODE_CACHE_DIR: 'relative' }, /^NODE_CACHE_DIR="relative": must be an absolute path/],
+    [{ ...base, RENEW_DEADLINE_MS: '20000' }, /^RENEW_DEADLINE_MS="20000": must lie between/],
     [{ ...base, WATCH_NAMESPACE: 'Bad_NS' }, /^WATCH_NAMESPACE="Bad_NS": must be a namespace name/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(problems(env as Record<string, string>)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));

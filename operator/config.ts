@@ -43,6 +43,15 @@ export const operatorConfigSchema = z.object({
   INIT_IMAGE: z.string().min(1).default('busybox:1.37'),
   EXECUTOR_IMAGE: z.string().min(1).default('ghcr.io/wharf/wharf-executor:0.1.0'),
   EXECUTOR_PORT: positive(65535).default(8000),
+  /** Two replicas never reconcile at once: only the holder of the Lease runs the controller. */
+  LEADER_ELECTION: z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1').default('true'),
+  /** The Lease's namespace: unset, POD_NAMESPACE (the downward API), else WATCH_NAMESPACE, else wharf-system. */
+  LEASE_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name').optional(),
+  POD_NAMESPACE: z.string().optional(),
+  LEASE_NAME: z.string().regex(/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/, 'must be an object name').default('wharf-operator'),
+  LEASE_DURATION_MS: durationMs(1_000, 300_000).default(15_000),
+  RENEW_DEADLINE_MS: durationMs(500, 300_000).default(10_000),
+  RETRY_PERIOD_MS: durationMs(100, 60_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -75,6 +84,9 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     problems.push(`WEBHOOK_CERT_FILE=${shown('WEBHOOK_CERT_FILE')}, WEBHOOK_KEY_FILE=${shown('WEBHOOK_KEY_FILE')}: set both or neither`);
   }
   if (config.RETRY_BASE_MS > config.RETRY_MAX_MS) problems.push(`RETRY_BASE_MS=${shown('RETRY_BASE_MS')}: must not exceed RETRY_MAX_MS (${config.RETRY_MAX_MS})`);
+  if (!(config.RETRY_PERIOD_MS < config.RENEW_DEADLINE_MS && config.RENEW_DEADLINE_MS < config.LEASE_DURATION_MS)) {
+    problems.push(`RENEW_DEADLINE_MS=${shown('RENEW_DEADLINE_MS')}: must lie between RETRY_PERIOD_MS (${config.RETRY_PERIOD_MS}) and LEASE_DURATION_MS (${config.LEASE_DURATION_MS})`);
+  }
   if (problems.length > 0) throw new OperatorConfigError(problems);
   return config;
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { KubeClient } from '../kube-runtime/kube-client';
+import { LeaderElector } from '../kube-runtime/leader-election';
 import { createAdmissionServer, patchCaBundle } from './admission/server';
 import { loadOperatorConfig, OperatorConfigError, type OperatorConfig } from './config';
 import { createController } from './controller';
@@ -37,7 +38,31 @@ async function main(): Promise<void> {
   const metrics = createOperatorMetrics();
   const controller = createController(config, kube, metrics, logger);
 
-  const http = createHttpServer({ metrics, eventsSecret: controller.eventsSecret, onRegistryEvent: (event) => controller.onRegistryEvent(event), ready: controller.synced });
+  const elector = config.LEADER_ELECTION
+    ? new LeaderElector(kube, {
+      namespace: config.LEASE_NAMESPACE ?? config.POD_NAMESPACE ?? config.WATCH_NAMESPACE ?? 'wharf-system',
+      name: config.LEASE_NAME,
+      leaseDurationMs: config.LEASE_DURATION_MS,
+      renewDeadlineMs: config.RENEW_DEADLINE_MS,
+      retryPeriodMs: config.RETRY_PERIOD_MS,
+      onStartedLeading: () => {
+        logger.info({ identity: elector!.identity }, 'leading: starting the controller');
+        controller.start().catch((error) => {
+          logger.fatal({ err: (error as Error).message }, 'the controller failed to start');
+          process.exit(1);
+        });
+      },
+      // Informers and queue hold state only a leader may act on: start afresh as a new process.
+      onStoppedLeading: () => {
+        logger.fatal({ identity: elector!.identity }, 'lost the leader Lease; exiting so that only one replica reconciles');
+        process.exit(1);
+      },
+      onError: (error) => logger.warn({ err: (error as Error).message }, 'leader election: could not reach the Lease'),
+    })
+    : undefined;
+  // Followers serve the webhooks too, so they are ready; a leader once its informers synced.
+  const ready = () => !elector?.isLeader ? true : controller.synced();
+  const http = createHttpServer({ metrics, eventsSecret: controller.eventsSecret, onRegistryEvent: (event) => controller.onRegistryEvent(event), ready });
   const httpPort = await listen(http, config.HTTP_PORT, config.HTTP_HOST);
   let webhookPort: number | undefined;
   let admission: import('node:https').Server | undefined;
@@ -51,12 +76,14 @@ async function main(): Promise<void> {
   } else {
     logger.warn('WEBHOOK_CERT_FILE/WEBHOOK_KEY_FILE unset: no admission webhooks served (the controller still applies defaults and validates)');
   }
-  await controller.start();
-  logger.info({ httpPort, webhookPort, namespace: config.WATCH_NAMESPACE ?? '(all)', registry: config.REGISTRY_URL }, 'wharf operator running');
+  if (elector) elector.start();
+  else await controller.start();
+  logger.info({ httpPort, webhookPort, namespace: config.WATCH_NAMESPACE ?? '(all)', registry: config.REGISTRY_URL, leaderElection: config.LEADER_ELECTION }, 'wharf operator running');
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     await controller.stop();
+    await elector?.stop();
     http.close();
     admission?.close();
     process.exit(0);

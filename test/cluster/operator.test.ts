@@ -114,6 +114,10 @@ beforeAll(async () => {
     WEBHOOK_CONFIGURATION_NAME: webhookName(),
     // Far beyond the test: a tag move seen within seconds came by the registry's events.
     RESOLVE_INTERVAL_MS: '600000',
+    // Short leases, so a replacement after kill -9 takes over in seconds.
+    LEASE_DURATION_MS: '3000',
+    RENEW_DEADLINE_MS: '2000',
+    RETRY_PERIOD_MS: '300',
   };
   await cluster.addNodes([{ name: `${cluster.namespace}-a`, labels: pool() }, { name: `${cluster.namespace}-b`, labels: pool() }]);
   await startOperator();
@@ -245,6 +249,38 @@ describe('a ModelDeployment', () => {
     expect(services.items.map((s) => s.metadata!.name).filter((name) => name!.startsWith('crash-')).sort()).toEqual(names);
     const pods = await cluster.core.listNamespacedPod({ namespace: cluster.namespace, labelSelector: 'wharf.dev/model-deployment in (crash-a,crash-b,crash-c,crash-d)' });
     expect(pods.items.length).toBe(4);
+  });
+
+  it('with two replicas, only the Lease holder reconciles; the other takes over within the lease time when it dies', async () => {
+    const coordination = cluster.config.makeApiClient(cluster.k8s.CoordinationV1Api);
+    const readLease = () => coordination.readNamespacedLease({ name: 'wharf-operator', namespace: cluster.namespace });
+    const first = await waitFor('a Lease holder', readLease, (lease) => Boolean(lease.spec?.holderIdentity));
+    // A second replica: its own ports for webhooks and events, the same Lease.
+    const second = await startOperatorProcess({ ...operatorEnv, HTTP_PORT: String(await freePort('127.0.0.1')), WEBHOOK_PORT: String(await freePort(cluster.info.hostAddress)) });
+    try {
+      await createMd('led', spec({ replicas: 1 }));
+      await waitFor('led Ready', () => readMd('led'), readyAt(1), 30_000);
+      // Renewals after that prove the follower had its chances; it never led nor reconciled.
+      const readyAt_ = Date.now();
+      await waitFor('more renewals', readLease, (lease) => new Date(String(lease.spec!.renewTime)).getTime() > readyAt_ + 700);
+      expect((await readLease()).spec!.holderIdentity).toBe(first.spec!.holderIdentity);
+      expect(second.output.filter((line) => line.includes('leading:') || line.includes('"reconciled"'))).toEqual([]);
+
+      await operator!.kill();
+      const killedAt = Date.now();
+      const taken = await waitFor('the second replica leading', readLease, (lease) => lease.spec!.holderIdentity !== first.spec!.holderIdentity, 15_000);
+      expect(Date.now() - killedAt).toBeLessThan(3_000 + 2_000); // the lease duration, plus a retry period and load
+      expect(taken.spec!.leaseTransitions).toBeGreaterThanOrEqual(1);
+      // The new leader reconciles (the webhooks point at the dead replica's port here, so the
+      // proof is a Deployment it makes again rather than a new ModelDeployment).
+      const before = await readDeployment('led-main');
+      await cluster.apps.deleteNamespacedDeployment({ name: 'led-main', namespace: cluster.namespace });
+      await waitFor('led-main made again by the new leader', () => readDeployment('led-main'), (d) => d.metadata!.uid !== before.metadata!.uid);
+      expect(second.output.some((line) => line.includes('leading:'))).toBe(true);
+    } finally {
+      await second.kill();
+    }
+    await startOperator();
   });
 
   it('with the operator down, is refused (failurePolicy Fail) while other objects are not', async () => {

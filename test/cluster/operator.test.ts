@@ -292,3 +292,32 @@ describe('a ModelDeployment', () => {
     await waitFor('a create accepted again', () => createMd('while-up', spec()).then(() => true), (ok) => ok, 30_000);
   });
 });
+
+describe('when things go away', () => {
+  it('deleting a ModelDeployment removes what it owns', async () => {
+    await cluster.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: PLURAL, name: 'split' });
+    await waitFor('split-stable and split-canary gone', () => cluster.apps.listNamespacedDeployment({ namespace: cluster.namespace, labelSelector: 'wharf.dev/model-deployment=split' }),
+      (list) => list.items.length === 0);
+    await waitFor('Service split gone', () => cluster.core.readNamespacedService({ name: 'split', namespace: cluster.namespace }).then(() => 'present', () => 'gone'), (state) => state === 'gone');
+  });
+
+  it('with the registry unreachable: Degraded with the reason, running pods untouched', async () => {
+    const before = await readDeployment('serve-main');
+    await registry.stop();
+    // A spec change makes the operator resolve again, which now fails.
+    await cluster.custom.patchNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: cluster.namespace, plural: PLURAL, name: 'serve',
+      body: [{ op: 'replace', path: '/spec/replicas', value: 3 }],
+    });
+    const md = await waitFor('serve Degraded/RegistryUnavailable', () => readMd('serve'),
+      (found) => condition(found, 'Degraded')?.status === 'True' && condition(found, 'Degraded')?.reason === 'RegistryUnavailable');
+    expect(condition(md, 'ModelResolved')?.status).toBe('Unknown');
+    expect(condition(md, 'Ready')?.status).toBe('True'); // still serving what it served
+    const after = await readDeployment('serve-main');
+    expect(after.metadata!.generation).toBe(before.metadata!.generation);
+    expect(after.spec!.replicas).toBe(2);
+    // Retried with backoff, not given up: the retries show in the operator's metrics.
+    const metrics = await fetch(`http://127.0.0.1:${operatorEnv.HTTP_PORT}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(/wharf_operator_reconciles_total\{result="error"\} [1-9]/);
+  });
+});

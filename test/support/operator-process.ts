@@ -15,10 +15,12 @@ export interface OperatorProcess {
 
 /**
  * Runs the operator (operator/main.ts) as a real child process from the sources, resolving once it
- * logs that it runs (informers synced, webhooks served).
+ * logs that it runs (informers synced, webhooks served). `compiled` runs dist/ (build first), without
+ * the compiler's own memory in the process, for measurements.
  */
-export async function startOperatorProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<OperatorProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'operator/main.ts'], {
+export async function startOperatorProcess(env: Record<string, string>, timeoutMs = 60_000, options: { compiled?: boolean } = {}): Promise<OperatorProcess> {
+  const entry = options.compiled ? ['dist/operator/main.js'] : ['-r', '@swc-node/register', 'operator/main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
 
     operator = await startOperatorProcess({
       KUBECONFIG: info.kubeconfig, WATCH_NAMESPACE: 'bench', REGISTRY_URL: registry.url, WHARF_TOKEN: ADMIN_TOKEN,
-      HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LEADER_ELECTION: 'false', LOG_LEVEL: 'info',
+      HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LEADER_ELECTION: 'false', ...(process.env.BENCH_CONCURRENCY ? { CONCURRENT_RECONCILES: process.env.BENCH_CONCURRENCY } : {}), LOG_LEVEL: process.env.BENCH_VERBOSE ? 'debug' : 'info',
     }, 60_000, { compiled: true });
     const requestsBefore = await apiserverRequests(info);
     const started = Date.now();
@@ -139,6 +139,10 @@ async function main(): Promise<void> {
     const port = JSON.parse(operator.output.find((line) => line.includes('wharf operator running'))!).httpPort;
     const reconcileP99 = p99(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
 
+    if (process.env.BENCH_VERBOSE) {
+      const runs = operator.output.filter((line) => line.includes('"reconciled"')).map((line) => JSON.parse(line) as { durationMs: number; outcome: string });
+      console.log(`reconciles: ${runs.length}; durations (ms, sorted): ${runs.map((run) => run.durationMs).sort((a, b) => a - b).join(' ')}`);
+    }
     const measures = { allReadySeconds, operatorCpuSeconds: stats.cpuSeconds, operatorPeakRssMiB: Math.round(stats.peakRssMiB), reconcileP99Seconds: reconcileP99, apiserverRequestsPerSecond: Math.round(apiserverRps) };
     const baselines = { plainDeploymentsAvailableSeconds: plainSeconds };
     const ratios = { readyVsPlainDeployments: Number((allReadySeconds / plainSeconds).toFixed(2)) };

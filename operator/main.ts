@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   let webhookPort: number | undefined;
   let admission: import('node:https').Server | undefined;
   if (config.WEBHOOK_CERT_FILE && config.WEBHOOK_KEY_FILE) {
-    admission = createAdmissionServer(config.WEBHOOK_CERT_FILE, config.WEBHOOK_KEY_FILE, (error) => logger.warn({ err: (error as Error).message }, 'refused an admission request'));
+    admission = createAdmissionServer(config.WEBHOOK_CERT_FILE, config.WEBHOOK_KEY_FILE, { image: config.EXECUTOR_IMAGE, port: config.EXECUTOR_PORT }, (error) => logger.warn({ err: (error as Error).message }, 'refused an admission request'));
     webhookPort = await listen(admission, config.WEBHOOK_PORT, config.WEBHOOK_HOST);
     if (config.WEBHOOK_CA_FILE) {
       await patchCaBundle(kube, config.WEBHOOK_CONFIGURATION_NAME, readFileSync(config.WEBHOOK_CA_FILE, 'utf8'));

@@ -1,20 +1,26 @@
-// The admission webhooks over HTTPS: POST /mutate and POST /validate take an AdmissionReview v1
+// The admission webhooks over HTTPS: POST /mutate, /validate (ModelDeployments) and /inject (pods) take an AdmissionReview v1
 // and answer one. A review that cannot be read is a 400: the apiserver then applies the webhook's
-// failurePolicy (Fail for ours: deploy/base/operator/webhooks.yaml).
+// failurePolicy (deploy/base/operator/webhooks.yaml: Fail for ModelDeployments, Ignore for pods).
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { readBody, sendJson } from '../http-server';
-import { mutateReview, validateReview, type AdmissionReview } from './review';
+import type { ExecutorImage } from './inject';
+import { injectReview, mutateReview, validateReview, type AdmissionReview } from './review';
 
-export function createAdmissionServer(certFile: string, keyFile: string, onError: (error: unknown) => void): Server {
+export function createAdmissionServer(certFile: string, keyFile: string, executor: ExecutorImage, onError: (error: unknown) => void): Server {
   // Read per connection, so a renewed certificate (cert-manager rewrites the files) is served without a restart.
   const options = () => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
   const server = createServer({ ...options(), SNICallback: (_name, callback) => callback(null, createSecureContext(options())) }, (request, response) => {
     void (async () => {
       const path = new URL(request.url ?? '/', 'https://operator').pathname;
       if (request.method === 'GET' && path === '/healthz') return sendJson(response, 200, { status: 'ok' });
-      const handler = path === '/mutate' ? mutateReview : path === '/validate' ? validateReview : undefined;
+      const handlers: Record<string, (review: AdmissionReview) => AdmissionReview> = {
+        '/mutate': mutateReview,
+        '/validate': validateReview,
+        '/inject': (review) => injectReview(review, executor),
+      };
+      const handler = handlers[path];
       if (request.method !== 'POST' || !handler) return sendJson(response, 404, { code: 'route_not_found', detail: `no route ${request.method} ${path}` });
       let review: AdmissionReview;
       try {

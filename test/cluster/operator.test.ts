@@ -143,7 +143,9 @@ describe('a ModelDeployment', () => {
     const caBundle = Buffer.from(readFileSync(cluster.info.ca.cert)).toString('base64');
     const validating = await cluster.admission.readValidatingWebhookConfiguration({ name: webhookName() });
     const mutating = await cluster.admission.readMutatingWebhookConfiguration({ name: webhookName() });
-    expect([...validating.webhooks!, ...mutating.webhooks!].map((hook) => hook.clientConfig.caBundle)).toEqual([caBundle, caBundle]);
+    const bundles = [...validating.webhooks!, ...mutating.webhooks!].map((hook) => hook.clientConfig.caBundle);
+    expect(bundles).toHaveLength(3);
+    expect(bundles.every((bundle) => bundle === caBundle)).toBe(true);
   });
 
   it('on p/m:prod becomes a Deployment and a Service, pods on kwok nodes, status Ready with version and digest', async () => {
@@ -234,6 +236,19 @@ describe('a ModelDeployment', () => {
     expect(refused?.message).toContain('field is immutable');
   });
 
+  it('injects the executor into a pod labelled wharf.dev/inject-executor, and into no other', async () => {
+    const pod = (name: string, labels: Record<string, string>, ports: { containerPort: number }[] = [{ containerPort: 9000 }]) => cluster.core.createNamespacedPod({
+      namespace: cluster.namespace,
+      body: { metadata: { name, labels }, spec: { nodeSelector: pool(), containers: [{ name: 'server', image: 'acme/other-server:3', ports }] } },
+    });
+    const injected = await pod('injected', { 'wharf.dev/inject-executor': 'true' });
+    expect(injected.spec!.containers.map((container) => container.name)).toEqual(['server', 'executor']);
+    expect(injected.spec!.containers[1].env).toEqual(expect.arrayContaining([{ name: 'EXECUTOR_UPSTREAM_URL', value: 'http://127.0.0.1:9000' }]));
+    expect((await pod('plain', {})).spec!.containers.map((container) => container.name)).toEqual(['server']);
+    const refused = await pod('portless', { 'wharf.dev/inject-executor': 'true' }, []).then(() => undefined, apiError);
+    expect(refused?.message).toContain('metadata.annotations[wharf.dev/executor-upstream-port]: Required value');
+  });
+
   it('converges after kill -9 mid-reconcile, with no duplicate objects', async () => {
     const names = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
     for (const name of names) await createMd(name, spec({ replicas: 1 }));
@@ -288,6 +303,12 @@ describe('a ModelDeployment', () => {
     const refused = await createMd('while-down', spec()).then(() => undefined, apiError);
     expect(refused?.message).toMatch(/failed calling webhook "default\.modeldeployments\.wharf\.dev"/);
     await expect(cluster.core.createNamespacedConfigMap({ namespace: cluster.namespace, body: { metadata: { name: 'unaffected' } } })).resolves.toBeDefined();
+    // The pod hook is Ignore: a labelled pod still starts, without the sidecar.
+    const started = await cluster.core.createNamespacedPod({
+      namespace: cluster.namespace,
+      body: { metadata: { name: 'injected-while-down', labels: { 'wharf.dev/inject-executor': 'true' } }, spec: { nodeSelector: pool(), containers: [{ name: 'server', image: 'acme/other-server:3', ports: [{ containerPort: 9000 }] }] } },
+    });
+    expect(started.spec!.containers.map((container) => container.name)).toEqual(['server']);
     await startOperator();
     await waitFor('a create accepted again', () => createMd('while-up', spec()).then(() => true), (ok) => ok, 30_000);
   });

@@ -100,6 +100,7 @@ export function createController(config: OperatorConfig, kube: KubeClient, metri
     synced: () => synced,
     /** A tag moved (or a version got ready, an endpoint changed) in a project: re-resolve its users. */
     onRegistryEvent(event) {
+      registry.invalidate(event.project, event.data?.model);
       for (const md of modelDeployments.list()) {
         if (md.metadata?.namespace !== event.project) continue;
         const models = routesOf(md.spec).map((route) => {

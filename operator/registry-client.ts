@@ -2,7 +2,7 @@
 // and manage its event subscription (tag moves reach the operator within a second or two).
 import { TerminalError } from '../kube-runtime/errors';
 import type { ModelReference } from './reference';
-import { selectorParam } from './reference';
+import { formatReference, selectorParam } from './reference';
 
 export interface ResolvedVersion {
   project: string;
@@ -26,14 +26,37 @@ const camel = (code: string) => code.split('_').map((word) => word.charAt(0).toU
 export class RegistryClient {
   /** Versions are immutable: their size never changes once known. */
   private readonly bytes = new Map<string, number>();
+  /**
+   * Resolutions: for ever for numbers and digests (immutable); for tags TAG_TTL_MS, so that the
+   * reconciles of many ModelDeployments on one tag (and the ones their Deployments' status
+   * changes cause) ask the registry once, while a registry event about the model drops its
+   * entries at once (invalidate), keeping tag moves within seconds.
+   */
+  private readonly resolved = new Map<string, { value: ResolvedVersion; expires: number }>();
 
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
     private readonly timeoutMs = 10_000,
+    private readonly tagTtlMs = 5_000,
   ) {}
 
+  /** A registry event about PROJECT/MODEL (or the whole project): forget what was resolved there. */
+  invalidate(project: string, model?: string): void {
+    const prefix = model ? `${project}/${model}` : `${project}/`;
+    for (const key of this.resolved.keys()) if (key.startsWith(prefix) && (model === undefined || /^[:@]/.test(key.slice(prefix.length)))) this.resolved.delete(key);
+  }
+
   async resolve(ref: ModelReference): Promise<ResolvedVersion> {
+    const key = formatReference(ref);
+    const cached = this.resolved.get(key);
+    if (cached && cached.expires > Date.now()) return cached.value;
+    const value = await this.fetchResolution(ref);
+    this.resolved.set(key, { value, expires: ref.selector.kind === 'tag' ? Date.now() + this.tagTtlMs : Number.POSITIVE_INFINITY });
+    return value;
+  }
+
+  private async fetchResolution(ref: ModelReference): Promise<ResolvedVersion> {
     const base = `/api/v1/projects/${ref.project}/models/${ref.model}`;
     const resolved = await this.call<{ number: number; manifestDigest: string | null; tag?: string }>(
       'GET', `${base}/resolve?ref=${encodeURIComponent(selectorParam(ref.selector))}`);

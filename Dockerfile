@@ -21,6 +21,7 @@ COPY kube-runtime ./kube-runtime
 # The web console, bundled by Vite into dist/web; the registry serves it at /.
 COPY web ./web
 COPY executor ./executor
+COPY operator ./operator
 COPY scripts/build.js ./scripts/build.js
 # The incremental build's bookkeeping is of no use in the image.
 RUN npm run build && rm -f dist/*.tsbuildinfo dist/.build-stamp dist/.web-build-stamp

@@ -12,7 +12,7 @@ const swc = {
 
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/node-agent', '<rootDir>/kube-runtime', '<rootDir>/executor', '<rootDir>/bench'],
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/node-agent', '<rootDir>/kube-runtime', '<rootDir>/executor', '<rootDir>/operator', '<rootDir>/bench'],
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
   // The cluster suite needs Go-built binaries and a network namespace: `npm run test:cluster`.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { WharfClient } from '../src/client/wharf-client';
 import type { AssignmentDto, HeartbeatDto, HeartbeatReplyDto } from '../src/nodes/dto/node.dto';
 import type { AgentConfig } from './config';
+import { WorkQueue } from '../kube-runtime/work-queue';
 import { planEviction } from './eviction';
 import { HeartbeatLoop } from './heartbeat';
 import { readNodeLabels } from './labels';
@@ -35,6 +36,9 @@ export type WaitResult =
 /** Request demands last this long after the last ask, unless the version becomes ready first. */
 const REQUEST_TTL_MS = 10 * 60_000;
 
+/** The agent reconciles the node as a whole: one key in its work queue. */
+const RECONCILE_KEY = 'node';
+
 /**
  * The agent: keeps the node's cache in line with its assignments (pull what is missing, evict
  * least recently used versions nothing holds when over budget) and answers local requests.
@@ -52,6 +56,11 @@ export class Agent {
   private labels: Record<string, string> = {};
   private evicting: Promise<void> = Promise.resolve();
   private labelTimer?: NodeJS.Timeout;
+  /**
+   * Every trigger (heartbeat reply, local request, pull failure retry, corrupt blob) only adds the
+   * one key: runs never overlap, triggers during a run collapse into one more run (kube-runtime).
+   */
+  private readonly reconciles = new WorkQueue({ concurrency: 1 });
   readonly scrubber: Scrubber;
 
   constructor(
@@ -74,6 +83,7 @@ export class Agent {
     );
     this.scrubber = new Scrubber(store, config.SCRUB_INTERVAL, logger, () => this.readyVersions(), (sha) => this.dropCorrupt(sha));
     metrics.diskBudget.set(config.CACHE_BUDGET);
+    this.reconciles.start(async () => this.plan());
   }
 
   async start(): Promise<void> {
@@ -102,6 +112,7 @@ export class Agent {
     clearInterval(this.labelTimer);
     this.scrubber.stop();
     await this.heartbeats.stop();
+    await this.reconciles.shutdown();
   }
 
   /** Waits until the version is ready here, asking the registry for it on a miss. */
@@ -168,8 +179,13 @@ export class Agent {
     this.reconcile();
   }
 
-  /** Starts the pulls the plan asks for, then makes room if needed. */
+  /** Asks for a reconcile (queued: never two at once, duplicates collapse). */
   reconcile(): void {
+    this.reconciles.add(RECONCILE_KEY);
+  }
+
+  /** Starts the pulls the plan asks for, then makes room if needed. */
+  private plan(): void {
     const plan = reconcile({
       assigned: [...this.assignments.keys()],
       demanded: [...this.requests.keys()],
@@ -212,7 +228,7 @@ export class Agent {
         Object.assign(entry, { state: 'failed', error: error.message, retryAt: Date.now() + Math.min(60_000, 1000 * 2 ** (entry.failures - 1)) });
         this.metrics.pullFailures.inc();
         this.logger.warn({ version: key, err: error.message, failures: entry.failures }, 'pull failed; will retry');
-        setTimeout(() => this.reconcile(), entry.retryAt! - Date.now() + 10).unref();
+        this.reconciles.addAfter(RECONCILE_KEY, entry.retryAt! - Date.now() + 10);
       });
   }
 

@@ -17,7 +17,7 @@ const WEB_STAMP = path.join('dist', '.web-build-stamp');
 const WEB_OUTPUT = path.join('dist', 'web', 'index.html');
 const WEB_INPUTS = ['web', 'package.json', 'package-lock.json'];
 /** Outputs every build has; one missing means dist/ was tampered with: build in full. */
-const OUTPUTS = ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/executor/main.js', 'dist/src/database/migrate.js'];
+const OUTPUTS = ['dist/src/main.js', 'dist/src/cli/main.js', 'dist/node-agent/main.js', 'dist/executor/main.js', 'dist/operator/main.js', 'dist/src/database/migrate.js'];
 
 /** The newest modification time under `file` (itself included), in ms. */
 function newest(file) {

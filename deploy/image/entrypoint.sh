@@ -7,7 +7,7 @@
 #   node-agent   the node agent (node-agent/main.ts), run by deploy/base/node-agent.yaml
 #   migrate      applies database migrations and exits (src/database/migrate.ts)
 #   wharf        the CLI (src/cli/main.ts): `docker run … wharf ls`
-#   operator     not built yet: the ModelDeployment operator (operator/main.ts)
+#   operator     the ModelDeployment operator (operator/main.ts), run by deploy/base/operator/
 #   executor     the model server sidecar (executor/main.ts, docs/executor.md)
 set -eu
 

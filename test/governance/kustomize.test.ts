@@ -13,8 +13,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const KUSTOMIZATIONS = ['deploy/base', ...readdirSync(path.join(ROOT, 'deploy/overlays')).map((name) => `deploy/overlays/${name}`)];
 const IMAGE = 'ghcr.io/wharf/wharf';
 /** Secrets an operator creates by hand (deploy/README.md); every other reference must be rendered. */
-const EXTERNAL_SECRETS = ['wharf-registry', 'wharf-node-agent'];
-const CLUSTER_SCOPED = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
+const EXTERNAL_SECRETS = ['wharf-registry', 'wharf-node-agent', 'wharf-operator'];
+const CLUSTER_SCOPED = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
 
 interface Container {
   name: string;
@@ -118,7 +118,7 @@ describeRendered('the kustomizations under deploy/, rendered', () => {
 
   it.each(KUSTOMIZATIONS)('%s runs the image the Dockerfile builds, each container naming one of its programs', (dir) => {
     const containers = podsOf(objectsOf(dir)).flatMap(({ pod }) => pod.containers);
-    expect(containers.map((container) => container.args?.[0]).sort()).toEqual(['node-agent', 'registry']);
+    expect(containers.map((container) => container.args?.[0]).sort()).toEqual(['node-agent', 'operator', 'registry']);
     for (const container of containers) expect(container.image.startsWith(`${IMAGE}:`)).toBe(true);
   });
 

@@ -106,6 +106,7 @@ export class AsyncService implements AsyncRoutes {
       if (idempotencyKey) await this.jobs.releaseIdempotencyKey(caller.client, idempotencyKey).catch(() => undefined);
       throw error;
     }
+    await this.jobs.markQueued(id);
     if (idempotencyKey) await this.jobs.confirmIdempotencyKey(caller.client, idempotencyKey, id, body.digest);
     accepted(response, id, false);
   }
@@ -187,7 +188,8 @@ function accepted(response: ServerResponse, id: string, replayed: boolean): void
 function statusDocument(job: Job): Record<string, unknown> {
   return {
     id: job.id,
-    status: job.state,
+    // Nobody holds an id still being accepted (202 comes after the confirm); shown as queued.
+    status: job.state === 'accepting' ? 'queued' : job.state,
     createdAt: new Date(job.createdAt).toISOString(),
     updatedAt: new Date(job.updatedAt).toISOString(),
     attempts: job.attempts,

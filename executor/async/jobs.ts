@@ -9,7 +9,12 @@ import Redis from 'ioredis';
  * gives exactly that, and expiry is Redis' own. Large bodies stay in S3 (payloads.ts); the hash
  * holds a pointer. Run Redis with persistence (appendonly) so results also survive Redis itself.
  */
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'dead_lettered';
+/**
+ * `accepting` is the state between writing the job and the broker's confirm: such a job is not
+ * counted as pending, because an executor killed in between never answers 202 and never publishes
+ * its message, and the job would hold the pending count and the oldest-age metric up until it expired.
+ */
+export type JobState = 'accepting' | 'queued' | 'running' | 'succeeded' | 'failed' | 'dead_lettered';
 export const FINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'dead_lettered']);
 
 export interface Job {
@@ -43,13 +48,25 @@ export interface JobResult {
 }
 
 // KEYS[1] job hash, KEYS[2] pending set. ARGV: now, attempts. Returns the job, or nothing when unknown.
+// A message may arrive before its publisher marked the job queued: it is counted pending from here.
 const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'queued' or state == 'running' then
+if state == 'accepting' then
+  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'createdAt'), string.sub(KEYS[1], -36))
+end
+if state == 'accepting' or state == 'queued' or state == 'running' then
   redis.call('HSET', KEYS[1], 'state', 'running', 'attempts', ARGV[2], 'updatedAt', ARGV[1])
 end
 return redis.call('HGETALL', KEYS[1])`;
+
+// The broker confirmed the job's message: it counts as pending (unless a worker already took it).
+// KEYS[1] job, KEYS[2] pending. ARGV: now.
+const MARK_QUEUED = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'accepting' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'updatedAt', ARGV[1])
+redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'createdAt'), string.sub(KEYS[1], -36))
+return 1`;
 
 // First final state wins. KEYS[1] job, KEYS[2] pending. ARGV: ttlMs, then field/value pairs.
 const FINISH = `
@@ -81,6 +98,7 @@ export class JobStore {
     this.redis.on('error', () => undefined); // ioredis reconnects by itself; calls fail meanwhile
     this.prefix = `wharf:executor:${deployment}:`;
     this.redis.defineCommand('claimJob', { numberOfKeys: 2, lua: CLAIM });
+    this.redis.defineCommand('markQueued', { numberOfKeys: 2, lua: MARK_QUEUED });
     this.redis.defineCommand('finishJob', { numberOfKeys: 2, lua: FINISH });
     this.redis.defineCommand('claimKey', { numberOfKeys: 1, lua: CLAIM_KEY });
   }
@@ -94,11 +112,16 @@ export class JobStore {
 
   async create(job: Pick<Job, 'id' | 'client' | 'path' | 'contentType' | 'callbackUrl' | 'bodyKey'>): Promise<void> {
     const now = Date.now();
-    const fields: Record<string, string> = { id: job.id, state: 'queued', client: job.client, path: job.path, createdAt: String(now), updatedAt: String(now), attempts: '0' };
+    const fields: Record<string, string> = { id: job.id, state: 'accepting', client: job.client, path: job.path, createdAt: String(now), updatedAt: String(now), attempts: '0' };
     if (job.contentType) fields.contentType = job.contentType;
     if (job.callbackUrl) fields.callbackUrl = job.callbackUrl;
     if (job.bodyKey) fields.bodyKey = job.bodyKey;
-    await this.redis.multi().hset(this.key(job.id), fields).pexpire(this.key(job.id), this.ttlMs).zadd(this.pendingKey, now, job.id).exec();
+    await this.redis.multi().hset(this.key(job.id), fields).pexpire(this.key(job.id), this.ttlMs).exec();
+  }
+
+  /** The broker confirmed the job's message: from now on it is pending until a result is stored. */
+  async markQueued(id: string): Promise<void> {
+    await (this.redis as Redis & { markQueued(...args: unknown[]): Promise<number> }).markQueued(this.key(id), this.pendingKey, Date.now());
   }
 
   /**

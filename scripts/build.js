@@ -96,4 +96,4 @@ function main() {
 
 if (require.main === module) process.exit(main());
 
-module.exports = { staleReason, webStaleReason, STAMP, WEB_STAMP };
+module.exports = { staleReason, webStaleReason, STAMP, WEB_STAMP, OUTPUTS };

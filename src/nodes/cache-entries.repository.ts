@@ -1,0 +1,118 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { LabelSelector } from '../common/validation/labels';
+import type { Queryable } from '../warmups/warmups.repository';
+import type { EntryState } from './assignments';
+import type { CacheEntryDto, VersionRefDto } from './dto/node.dto';
+
+export interface EntryRow {
+  project: string;
+  model: string;
+  version: number;
+  state: EntryState;
+  bytes_done: string;
+  bytes_total: string;
+  updated_at: Date;
+}
+
+export interface LocationRow {
+  node: string;
+  labels: Record<string, string>;
+  bytes: string;
+  last_heartbeat_at: Date;
+}
+
+// Names resolve to version ids through the unique indexes on projects (name), models
+// (project_id, name) and model_versions (model_id, number). Versions the registry no longer
+// has do not join and are dropped.
+const INCOMING = `
+  SELECT v.id AS version_id, e.state, e."bytesDone" AS bytes_done, e."bytesTotal" AS bytes_total
+    FROM jsonb_to_recordset($2::jsonb) AS e(project text, model text, version int, state text, "bytesDone" bigint, "bytesTotal" bigint)
+    JOIN projects p ON p.name = e.project
+    JOIN models m ON m.project_id = p.id AND m.name = e.model
+    JOIN model_versions v ON v.model_id = m.id AND v.number = e.version`;
+
+// An entry whose state and bytes did not change is not written again (no dead row, no WAL).
+const UPSERT = `
+  INSERT INTO node_cache_entries (node_name, version_id, state, bytes_done, bytes_total)
+  SELECT $1, version_id, state, bytes_done, bytes_total FROM incoming
+  ON CONFLICT (node_name, version_id) DO UPDATE
+     SET state = EXCLUDED.state, bytes_done = EXCLUDED.bytes_done, bytes_total = EXCLUDED.bytes_total, updated_at = now()
+   WHERE (node_cache_entries.state, node_cache_entries.bytes_done, node_cache_entries.bytes_total)
+         IS DISTINCT FROM (EXCLUDED.state, EXCLUDED.bytes_done, EXCLUDED.bytes_total)`;
+
+const READY_MODELS = `SELECT DISTINCT v.model_id FROM written JOIN model_versions v ON v.id = written.version_id WHERE written.state = 'ready'`;
+
+const entryJson = (entries: readonly CacheEntryDto[]) =>
+  JSON.stringify(entries.map(({ project, model, version, state, bytesDone, bytesTotal }) => ({ project, model, version, state, bytesDone, bytesTotal })));
+
+/** The SQL of `node_cache_entries`: what each node reports it holds. */
+@Injectable()
+export class CacheEntriesRepository {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /**
+   * Makes the node's entries exactly these: changed ones upserted, missing ones deleted.
+   * Answers the models of entries that became (or changed while) ready.
+   */
+  async replaceAll(db: Queryable, node: string, entries: readonly CacheEntryDto[]): Promise<string[]> {
+    const rows: { model_id: string }[] = await db.query(
+      `WITH incoming AS (${INCOMING}),
+            written AS (${UPSERT} RETURNING version_id, state),
+            removed AS (DELETE FROM node_cache_entries
+                         WHERE node_name = $1 AND version_id NOT IN (SELECT version_id FROM incoming) RETURNING 1)
+       ${READY_MODELS}`,
+      [node, entryJson(entries)],
+    );
+    return rows.map((row) => row.model_id);
+  }
+
+  /** Applies a delta: upserts what changed, deletes what was removed; answers as replaceAll. */
+  async applyDelta(db: Queryable, node: string, upserts: readonly CacheEntryDto[], removals: readonly VersionRefDto[]): Promise<string[]> {
+    const rows: { model_id: string }[] = upserts.length
+      ? await db.query(`WITH incoming AS (${INCOMING}), written AS (${UPSERT} RETURNING version_id, state) ${READY_MODELS}`, [node, entryJson(upserts)])
+      : [];
+    if (removals.length) {
+      await db.query(
+        `DELETE FROM node_cache_entries e
+          USING jsonb_to_recordset($2::jsonb) AS r(project text, model text, version int), projects p, models m, model_versions v
+          WHERE p.name = r.project AND m.project_id = p.id AND m.name = r.model AND v.model_id = m.id AND v.number = r.version
+            AND e.node_name = $1 AND e.version_id = v.id`,
+        [node, JSON.stringify(removals.map(({ project, model, version }) => ({ project, model, version })))],
+      );
+    }
+    return rows.map((row) => row.model_id);
+  }
+
+  async count(db: Queryable, node: string): Promise<number> {
+    const rows: { n: number }[] = await db.query(`SELECT count(*)::int AS n FROM node_cache_entries WHERE node_name = $1`, [node]);
+    return rows[0].n;
+  }
+
+  entriesOf(node: string): Promise<EntryRow[]> {
+    return this.dataSource.query(
+      `SELECT p.name AS project, m.name AS model, v.number AS version, e.state, e.bytes_done, e.bytes_total, e.updated_at
+         FROM node_cache_entries e JOIN model_versions v ON v.id = e.version_id
+         JOIN models m ON m.id = v.model_id JOIN projects p ON p.id = m.project_id
+        WHERE e.node_name = $1 ORDER BY p.name, m.name, v.number`,
+      [node],
+    );
+  }
+
+  async versionId(modelId: string, number: number): Promise<string | undefined> {
+    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM model_versions WHERE model_id = $1 AND number = $2`, [modelId, number]);
+    return rows[0]?.id;
+  }
+
+  /** A page of the ready nodes holding a version ready, by node name. */
+  locations(versionId: string, filter: { selector: LabelSelector; after?: string; limit: number }, readySeconds: number): Promise<LocationRow[]> {
+    return this.dataSource.query(
+      `SELECT n.name AS node, n.labels, e.bytes_total AS bytes, n.last_heartbeat_at
+         FROM node_cache_entries e JOIN nodes n ON n.name = e.node_name
+        WHERE e.version_id = $1 AND e.state = 'ready' AND n.last_heartbeat_at > now() - make_interval(secs => $2)
+          AND ($3::text IS NULL OR n.name > $3) AND n.labels @> $4::jsonb AND n.labels ?& $5::text[]
+        ORDER BY n.name LIMIT $6`,
+      [versionId, readySeconds, filter.after ?? null, JSON.stringify(filter.selector.equals), filter.selector.exists, filter.limit],
+    );
+  }
+}

@@ -41,7 +41,24 @@ const UPSERT = `
    WHERE (node_cache_entries.state, node_cache_entries.bytes_done, node_cache_entries.bytes_total)
          IS DISTINCT FROM (EXCLUDED.state, EXCLUDED.bytes_done, EXCLUDED.bytes_total)`;
 
-const READY_MODELS = `SELECT DISTINCT v.model_id FROM written JOIN model_versions v ON v.id = written.version_id WHERE written.state = 'ready'`;
+// Entries as they were before this statement (same snapshot), to tell "became ready" apart.
+const BEFORE = `SELECT version_id, state FROM node_cache_entries WHERE node_name = $1 AND version_id IN (SELECT version_id FROM incoming)`;
+const READY_MODELS = `
+  SELECT DISTINCT v.model_id, (SELECT count(*)::int FROM written WHERE inserted) AS inserted
+    FROM (SELECT 1) one
+    LEFT JOIN written ON written.state = 'ready'
+    LEFT JOIN before b ON b.version_id = written.version_id
+    LEFT JOIN model_versions v ON v.id = written.version_id AND b.state IS DISTINCT FROM 'ready'`;
+
+/** What writing entries changed: models of entries that became ready, entries that are new. */
+export interface EntriesWritten {
+  newlyReadyModels: string[];
+  inserted: number;
+}
+
+function written(rows: { model_id: string | null; inserted: number }[]): EntriesWritten {
+  return { newlyReadyModels: rows.flatMap((row) => (row.model_id ? [row.model_id] : [])), inserted: rows[0]?.inserted ?? 0 };
+}
 
 const entryJson = (entries: readonly CacheEntryDto[]) =>
   JSON.stringify(entries.map(({ project, model, version, state, bytesDone, bytesTotal }) => ({ project, model, version, state, bytesDone, bytesTotal })));
@@ -53,24 +70,28 @@ export class CacheEntriesRepository {
 
   /**
    * Makes the node's entries exactly these: changed ones upserted, missing ones deleted.
-   * Answers the models of entries that became (or changed while) ready.
+   * Answers the models of entries that became ready.
    */
-  async replaceAll(db: Queryable, node: string, entries: readonly CacheEntryDto[]): Promise<string[]> {
-    const rows: { model_id: string }[] = await db.query(
+  async replaceAll(db: Queryable, node: string, entries: readonly CacheEntryDto[]): Promise<EntriesWritten> {
+    const rows: { model_id: string | null; inserted: number }[] = await db.query(
       `WITH incoming AS (${INCOMING}),
-            written AS (${UPSERT} RETURNING version_id, state),
+            before AS (${BEFORE}),
+            written AS (${UPSERT} RETURNING version_id, state, xmax = 0 AS inserted),
             removed AS (DELETE FROM node_cache_entries
                          WHERE node_name = $1 AND version_id NOT IN (SELECT version_id FROM incoming) RETURNING 1)
        ${READY_MODELS}`,
       [node, entryJson(entries)],
     );
-    return rows.map((row) => row.model_id);
+    return written(rows);
   }
 
   /** Applies a delta: upserts what changed, deletes what was removed; answers as replaceAll. */
-  async applyDelta(db: Queryable, node: string, upserts: readonly CacheEntryDto[], removals: readonly VersionRefDto[]): Promise<string[]> {
-    const rows: { model_id: string }[] = upserts.length
-      ? await db.query(`WITH incoming AS (${INCOMING}), written AS (${UPSERT} RETURNING version_id, state) ${READY_MODELS}`, [node, entryJson(upserts)])
+  async applyDelta(db: Queryable, node: string, upserts: readonly CacheEntryDto[], removals: readonly VersionRefDto[]): Promise<EntriesWritten> {
+    const rows: { model_id: string | null; inserted: number }[] = upserts.length
+      ? await db.query(`WITH incoming AS (${INCOMING}), before AS (${BEFORE}), written AS (${UPSERT} RETURNING version_id, state, xmax = 0 AS inserted) ${READY_MODELS}`, [
+          node,
+          entryJson(upserts),
+        ])
       : [];
     if (removals.length) {
       await db.query(
@@ -81,7 +102,7 @@ export class CacheEntriesRepository {
         [node, JSON.stringify(removals.map(({ project, model, version }) => ({ project, model, version })))],
       );
     }
-    return rows.map((row) => row.model_id);
+    return written(rows);
   }
 
   async count(db: Queryable, node: string): Promise<number> {

@@ -88,11 +88,13 @@ export class HeartbeatService {
     });
     let applied = true;
     let newlyReadyModels: string[] = [];
-    if (inventory.kind === 'full') newlyReadyModels = await this.entries.replaceAll(manager, name, dto.entries!);
+    if (inventory.kind === 'full') newlyReadyModels = (await this.entries.replaceAll(manager, name, dto.entries!)).newlyReadyModels;
     else if (previous?.inventory_sequence == null || Number(previous.inventory_sequence) !== inventory.since) applied = false;
     else {
-      newlyReadyModels = await this.entries.applyDelta(manager, name, dto.delta!.upserts, dto.delta!.removals);
-      if (dto.delta!.upserts.length && (await this.entries.count(manager, name)) > MAX_ENTRIES) {
+      const written = await this.entries.applyDelta(manager, name, dto.delta!.upserts, dto.delta!.removals);
+      newlyReadyModels = written.newlyReadyModels;
+      // Only new entries can take the node over the limit; counting is for those heartbeats only.
+      if (written.inserted > 0 && (await this.entries.count(manager, name)) > MAX_ENTRIES) {
         throw new WharfError('validation_failed', `delta.upserts: the node would hold more than ${MAX_ENTRIES} entries`, {
           errors: [{ field: 'delta.upserts', message: `more than ${MAX_ENTRIES} entries in all` }],
         });

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { returning } from '../database/returning';
 import { DataSource } from 'typeorm';
 import type { LabelSelector } from '../common/validation/labels';
 import type { Queryable } from '../warmups/warmups.repository';
@@ -101,7 +102,8 @@ export class NodesRepository {
    * returns them, so each silence is acted on once (by whichever replica sweeps first).
    */
   async sweepSilent(db: Queryable, readySeconds: number): Promise<string[]> {
-    const rows: { name: string }[] = await db.query(
+    const rows = await returning<{ name: string }>(
+      db,
       `UPDATE nodes SET assignable = false
         WHERE assignable AND last_heartbeat_at <= now() - make_interval(secs => $1)
         RETURNING name`,

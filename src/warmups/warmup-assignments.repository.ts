@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { returning } from '../database/returning';
 import type { Queryable } from './warmups.repository';
 
 /** The SQL of `warmup_assignments`: the nodes each capped warm-up is placed on. */
@@ -28,7 +29,8 @@ export class WarmupAssignmentsRepository {
   /** Releases the nodes' places; returns the warm-ups that lost a node. */
   async releaseNodes(db: Queryable, nodes: readonly string[]): Promise<string[]> {
     if (!nodes.length) return [];
-    const rows: { warmup_id: string }[] = await db.query(
+    const rows = await returning<{ warmup_id: string }>(
+      db,
       `DELETE FROM warmup_assignments WHERE node_name = ANY($1::text[]) RETURNING warmup_id`,
       [nodes],
     );
@@ -37,7 +39,8 @@ export class WarmupAssignmentsRepository {
 
   /** Releases the node's places in warm-ups whose selector its new labels no longer match. */
   async releaseUnmatched(db: Queryable, node: string, labels: Record<string, string>): Promise<string[]> {
-    const rows: { warmup_id: string }[] = await db.query(
+    const rows = await returning<{ warmup_id: string }>(
+      db,
       `DELETE FROM warmup_assignments a USING warmups w
         WHERE a.node_name = $1 AND w.id = a.warmup_id AND NOT ($2::jsonb @> w.match_labels)
         RETURNING a.warmup_id`,

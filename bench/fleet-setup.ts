@@ -74,7 +74,9 @@ export async function startFleetRegistry(databaseUrl: string, root: string): Pro
   const url = withDatabase(databaseUrl, name);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-fleet-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // BENCH_FLEET_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the registry.
+  const nodeArgs = (process.env.BENCH_FLEET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

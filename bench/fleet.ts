@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
-import { cpuBetween, cpuOf, percentile, runLoad } from './fleet-load';
+import { cpuBetween, cpuMs, cpuOf, percentile, runLoad } from './fleet-load';
 import { FleetRun, seedFleet, startFleetRegistry } from './fleet-setup';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -44,6 +44,16 @@ interface Row {
   failed: number;
   skipped: number;
   load: number;
+  /** Registry CPU per GET /healthz in the same run: the floor any request pays on this machine now. */
+  floorCpu: number;
+}
+
+/** CPU per request of the cheapest route, read like the heartbeats' (a yardstick for load). */
+async function floorCpu(run: FleetRun): Promise<number> {
+  const requests = 200;
+  const before = await cpuMs(run.pid);
+  for (let i = 0; i < requests; i++) await fetch(`${run.url}/healthz`).then((response) => response.text());
+  return ((await cpuMs(run.pid)) - before) / requests;
 }
 
 async function measure(registry: { name: string; root: string; delta: boolean }, nodes: number, warmups: number): Promise<Row> {
@@ -52,6 +62,7 @@ async function measure(registry: { name: string; root: string; delta: boolean },
     const fleet = await seedFleet(run, nodes, warmups, registry.delta);
     // Settle first (placements, caches, JIT), then measure a fresh window.
     await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: Math.min(5, SECONDS), delta: registry.delta, maxInFlight: 500, offset: 0 });
+    const floor = await floorCpu(run);
     const pids = [run.pid, ...(await run.backendPids())];
     const before = await cpuOf(pids);
     const offset = Math.round(RATE * Math.min(5, SECONDS));
@@ -70,6 +81,7 @@ async function measure(registry: { name: string; root: string; delta: boolean },
       failed: result.failed,
       skipped: result.skipped,
       load: loadavg()[0],
+      floorCpu: floor,
     };
   } finally {
     await run.stop();
@@ -83,7 +95,7 @@ function printRow(row: Row): void {
     `${row.registry.padEnd(9)} ${String(row.nodes).padStart(6)} nodes ${String(row.warmups).padStart(4)} warm-ups  ` +
       `p50 ${fixed(row.p50, 1).padStart(8)} ms  p99 ${fixed(row.p99, 1).padStart(8)} ms  ` +
       `registry ${fixed(row.registryCpu).padStart(6)} ms/hb  postgres ${fixed(row.postgresCpu).padStart(6)} ms/hb  ` +
-      `${fixed(row.achieved, 0).padStart(4)} hb/s  failed ${row.failed} skipped ${row.skipped}  load ${fixed(row.load)}`,
+      `${fixed(row.achieved, 0).padStart(4)} hb/s  failed ${row.failed} skipped ${row.skipped}  (healthz ${fixed(row.floorCpu)} ms)  load ${fixed(row.load)}`,
   );
 }
 

@@ -50,6 +50,22 @@ const READY_MODELS = `
     LEFT JOIN before b ON b.version_id = written.version_id
     LEFT JOIN model_versions v ON v.id = written.version_id AND b.state IS DISTINCT FROM 'ready'`;
 
+export interface DeltaHeartbeat {
+  name: string;
+  labels: Record<string, string>;
+  capacityBytes: number;
+  budgetBytes: number;
+  usedBytes: number;
+  agentVersion: string;
+  demands: object[];
+  reportedBy: string;
+  sequence: number;
+  since: number;
+  upserts: readonly CacheEntryDto[];
+  removals: readonly VersionRefDto[];
+  maxEntries: number;
+}
+
 /** What writing entries changed: models of entries that became ready, entries that are new. */
 export interface EntriesWritten {
   newlyReadyModels: string[];
@@ -103,6 +119,56 @@ export class CacheEntriesRepository {
       );
     }
     return written(rows);
+  }
+
+  /**
+   * The common heartbeat in one statement, without a transaction around it: a delta from a
+   * node that is known, assignable, unchanged in labels and budget, on the base it names, and
+   * far enough under the entry limit. Its row and its entries are written together (one
+   * statement is atomic). Answers null when any condition fails: the caller takes the full
+   * path, which registers, audits, checks the limit exactly, or asks for a resync.
+   */
+  async recordDelta(db: Queryable, node: DeltaHeartbeat): Promise<EntriesWritten | null> {
+    const rows: { matched: boolean; model_id: string | null; inserted: number }[] = await db.query(
+      `WITH old AS (
+         SELECT name FROM nodes
+          WHERE name = $1 AND assignable AND labels = $4::jsonb AND budget_bytes = $6 AND inventory_sequence = $12
+            AND (SELECT count(*) FROM node_cache_entries WHERE node_name = $1) + $13 <= $14
+          FOR NO KEY UPDATE
+       ), updated AS (
+         UPDATE nodes n SET capacity_bytes = $5, used_bytes = $7, agent_version = $8, demands = $9, reported_by = $10,
+                last_heartbeat_at = now(), inventory_sequence = $11
+           FROM old WHERE n.name = old.name RETURNING n.name
+       ),
+       incoming AS (${INCOMING} WHERE EXISTS (SELECT 1 FROM old)),
+       before AS (${BEFORE}),
+       written AS (${UPSERT} RETURNING version_id, state, xmax = 0 AS inserted),
+       removed AS (
+         DELETE FROM node_cache_entries e
+          USING jsonb_to_recordset($3::jsonb) AS r(project text, model text, version int), projects p, models m, model_versions v
+          WHERE EXISTS (SELECT 1 FROM old) AND p.name = r.project AND m.project_id = p.id AND m.name = r.model
+            AND v.model_id = m.id AND v.number = r.version AND e.node_name = $1 AND e.version_id = v.id
+          RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM updated) AS matched, x.* FROM (${READY_MODELS}) x`,
+      [
+        node.name,
+        entryJson(node.upserts),
+        JSON.stringify(node.removals.map(({ project, model, version }) => ({ project, model, version }))),
+        node.labels,
+        node.capacityBytes,
+        node.budgetBytes,
+        node.usedBytes,
+        node.agentVersion,
+        JSON.stringify(node.demands),
+        node.reportedBy,
+        node.sequence,
+        node.since,
+        node.upserts.length,
+        node.maxEntries,
+      ],
+    );
+    return rows[0]?.matched ? written(rows) : null;
   }
 
   async count(db: Queryable, node: string): Promise<number> {

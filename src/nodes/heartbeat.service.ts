@@ -49,7 +49,7 @@ export class HeartbeatService {
   async heartbeat(actor: Actor, rawName: string, dto: HeartbeatDto): Promise<HeartbeatReplyDto> {
     const name = assertName('node', rawName, 'node');
     const inventory = readInventory(dto);
-    const recorded = await this.dataSource.transaction((manager) => this.record(manager, actor, name, dto, inventory));
+    const recorded = (await this.recordDelta(actor, name, dto, inventory)) ?? (await this.dataSource.transaction((manager) => this.record(manager, actor, name, dto, inventory)));
     // Everything below runs after the commit, through the pool: embedded Postgres has one
     // connection, which the transaction holds until it ends.
     const { previous } = recorded;
@@ -73,8 +73,24 @@ export class HeartbeatService {
     };
   }
 
-  private async record(manager: EntityManager, actor: Actor, name: string, dto: HeartbeatDto, inventory: InventoryReport): Promise<Recorded> {
-    const previous = await this.nodes.record(manager, {
+  /** The common case, one statement: see CacheEntriesRepository.recordDelta. */
+  private async recordDelta(actor: Actor, name: string, dto: HeartbeatDto, inventory: InventoryReport): Promise<Recorded | null> {
+    if (inventory.kind !== 'delta') return null;
+    const written = await this.entries.recordDelta(this.dataSource, {
+      ...this.report(actor, name, dto),
+      sequence: inventory.sequence,
+      since: inventory.since,
+      upserts: dto.delta!.upserts,
+      removals: dto.delta!.removals,
+      maxEntries: MAX_ENTRIES,
+    });
+    if (!written) return null;
+    const previous: PreviousNode = { labels: dto.labels, budget_bytes: dto.budgetBytes, assignable: true, inventory_sequence: inventory.since };
+    return { previous, applied: true, newlyReadyModels: written.newlyReadyModels };
+  }
+
+  private report(actor: Actor, name: string, dto: HeartbeatDto) {
+    return {
       name,
       labels: dto.labels,
       capacityBytes: dto.capacityBytes,
@@ -83,6 +99,12 @@ export class HeartbeatService {
       agentVersion: dto.agentVersion ?? '',
       demands: dto.demands.map(({ project, model, version, reason }) => ({ project, model, version, reason })),
       reportedBy: actor.principalName,
+    };
+  }
+
+  private async record(manager: EntityManager, actor: Actor, name: string, dto: HeartbeatDto, inventory: InventoryReport): Promise<Recorded> {
+    const previous = await this.nodes.record(manager, {
+      ...this.report(actor, name, dto),
       sequence: inventory.sequence,
       since: inventory.kind === 'delta' ? inventory.since : null,
     });

@@ -61,12 +61,12 @@ async function measure(registry: { name: string; root: string; delta: boolean },
   try {
     const fleet = await seedFleet(run, nodes, warmups, registry.delta);
     // Settle first (placements, caches, JIT), then measure a fresh window.
-    await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: Math.min(5, SECONDS), delta: registry.delta, maxInFlight: 500, offset: 0 });
+    await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: Math.min(5, SECONDS), delta: registry.delta, maxInFlight: 64, offset: 0 });
     const floor = await floorCpu(run);
     const pids = [run.pid, ...(await run.backendPids())];
     const before = await cpuOf(pids);
     const offset = Math.round(RATE * Math.min(5, SECONDS));
-    const result = await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: SECONDS, delta: registry.delta, maxInFlight: 500, offset });
+    const result = await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: SECONDS, delta: registry.delta, maxInFlight: 64, offset });
     const after = await cpuOf(pids);
     const served = Math.max(1, result.ok);
     return {

@@ -122,35 +122,16 @@ export class CacheEntriesRepository {
   }
 
   /**
-   * The common heartbeat in one statement, without a transaction around it: a delta from a
-   * node that is known, assignable, unchanged in labels and budget, on the base it names, and
-   * far enough under the entry limit. Its row and its entries are written together (one
-   * statement is atomic). Answers null when any condition fails: the caller takes the full
-   * path, which registers, audits, checks the limit exactly, or asks for a resync.
+   * The common heartbeat in one call of node_heartbeat_delta (migration FleetScale), without
+   * a transaction around it: a delta from a node that is known, assignable, unchanged in
+   * labels and budget, on the base it names, and far enough under the entry limit. Its row and
+   * its entries are written together (one statement is atomic; the function's plans are cached
+   * per connection). Answers null when any condition fails: the caller takes the full path,
+   * which registers, audits, checks the limit exactly, or asks for a resync.
    */
   async recordDelta(db: Queryable, node: DeltaHeartbeat): Promise<EntriesWritten | null> {
-    const rows: { matched: boolean; model_id: string | null; inserted: number }[] = await db.query(
-      `WITH old AS (
-         SELECT name FROM nodes
-          WHERE name = $1 AND assignable AND labels = $4::jsonb AND budget_bytes = $6 AND inventory_sequence = $12
-            AND (SELECT count(*) FROM node_cache_entries WHERE node_name = $1) + $13 <= $14
-          FOR NO KEY UPDATE
-       ), updated AS (
-         UPDATE nodes n SET capacity_bytes = $5, used_bytes = $7, agent_version = $8, demands = $9, reported_by = $10,
-                last_heartbeat_at = now(), inventory_sequence = $11
-           FROM old WHERE n.name = old.name RETURNING n.name
-       ),
-       incoming AS (${INCOMING} WHERE EXISTS (SELECT 1 FROM old)),
-       before AS (${BEFORE}),
-       written AS (${UPSERT} RETURNING version_id, state, xmax = 0 AS inserted),
-       removed AS (
-         DELETE FROM node_cache_entries e
-          USING jsonb_to_recordset($3::jsonb) AS r(project text, model text, version int), projects p, models m, model_versions v
-          WHERE EXISTS (SELECT 1 FROM old) AND p.name = r.project AND m.project_id = p.id AND m.name = r.model
-            AND v.model_id = m.id AND v.number = r.version AND e.node_name = $1 AND e.version_id = v.id
-          RETURNING 1
-       )
-       SELECT EXISTS (SELECT 1 FROM updated) AS matched, x.* FROM (${READY_MODELS}) x`,
+    const rows: { ready_model: string | null; new_entries: number }[] = await db.query(
+      `SELECT ready_model, new_entries FROM node_heartbeat_delta($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         node.name,
         entryJson(node.upserts),
@@ -164,11 +145,10 @@ export class CacheEntriesRepository {
         node.reportedBy,
         node.sequence,
         node.since,
-        node.upserts.length,
         node.maxEntries,
       ],
     );
-    return rows[0]?.matched ? written(rows) : null;
+    return rows.length ? written(rows.map((row) => ({ model_id: row.ready_model, inserted: row.new_entries }))) : null;
   }
 
   async count(db: Queryable, node: string): Promise<number> {

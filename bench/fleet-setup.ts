@@ -22,6 +22,8 @@ export interface FleetRun {
   agentToken: string;
   db: Client;
   backendPids(): Promise<number[]>;
+  /** Resolves once no capped warm-up waits to be placed (at once on a registry without placement). */
+  placementsSettled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -113,7 +115,21 @@ export async function startFleetRegistry(databaseUrl: string, root: string): Pro
     const token = await call(base, 'POST', '/api/v1/tokens', ADMIN_TOKEN, { name: 'agents', principal: 'node-agents', principalKind: 'node-agent' });
     const backendPids = async () =>
       (await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((row) => Number(row.pid));
-    return { url: base, pid: child.pid!, agentToken: token.token as string, db, backendPids, stop };
+    const placementsSettled = async () => {
+      const placed = (await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'warmups' AND column_name = 'placement_stale'`)).rowCount === 1;
+      for (let deadline = Date.now() + 120_000; placed && Date.now() < deadline; ) {
+        const stale = await db.query(`SELECT 1 FROM warmups WHERE placement_stale AND max_nodes IS NOT NULL LIMIT 1`);
+        if (!stale.rowCount) return;
+        // Placement runs in heartbeats: a probe node's (its labels match no selector with a vacancy to fill).
+        await fetch(`${base}/api/v1/nodes/bench-probe`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token.token as string}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ labels: { zone: 'probe' }, capacityBytes: 1, budgetBytes: 1, usedBytes: 0, entries: [], demands: [] }),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    return { url: base, pid: child.pid!, agentToken: token.token as string, db, backendPids, placementsSettled, stop };
   } catch (error) {
     await stop();
     throw error;

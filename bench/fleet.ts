@@ -62,6 +62,7 @@ async function measure(registry: { name: string; root: string; delta: boolean },
     const fleet = await seedFleet(run, nodes, warmups, registry.delta);
     // Settle first (placements, caches, JIT), then measure a fresh window.
     await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: Math.min(5, SECONDS), delta: registry.delta, maxInFlight: 64, offset: 0 });
+    await run.placementsSettled();
     const floor = await floorCpu(run);
     const pids = [run.pid, ...(await run.backendPids())];
     const before = await cpuOf(pids);

@@ -30,7 +30,6 @@ export interface Assignment extends VersionTarget {
   reasons: string[];
 }
 
-
 /** The rendezvous (highest random weight) score of a node for a warm-up; lower ranks first. */
 function rendezvous(warmupId: string, node: string): string {
   return createHash('sha256').update(`${warmupId}\n${node}`).digest('hex');

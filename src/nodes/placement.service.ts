@@ -23,6 +23,7 @@ const PLACE_BATCH = 20;
 @Injectable()
 export class PlacementService {
   private lastSweepAt = 0;
+  private placing: Promise<void> | null = null;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -63,8 +64,20 @@ export class PlacementService {
     await this.warmups.markStale(db, await this.placements.releaseNodes(db, [name]));
   }
 
-  async placeStale(): Promise<void> {
-    for (const id of await this.warmups.staleIds(PLACE_BATCH)) await this.place(id);
+  /**
+   * Places the stale warm-ups. One pass at a time per replica: every heartbeat that finds
+   * stale warm-ups waits for the pass under way instead of starting its own, so a burst of
+   * heartbeats after a change does not turn into a herd of placements skipping each other.
+   */
+  placeStale(): Promise<void> {
+    this.placing ??= (async () => {
+      try {
+        for (const id of await this.warmups.staleIds(PLACE_BATCH)) await this.place(id);
+      } finally {
+        this.placing = null;
+      }
+    })();
+    return this.placing;
   }
 
   private async place(id: string): Promise<void> {

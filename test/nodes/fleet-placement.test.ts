@@ -96,11 +96,10 @@ describe('capped warm-ups placed once and kept, across two registry replicas', (
       if (leaving === 'deleted') await http(1).delete(`/api/v1/nodes/${gone}`).set(bearer(ADMIN_TOKEN)).expect(204);
       // Silence without waiting out NODE_READY_TIMEOUT_SECONDS: its last heartbeat is made old.
       else await db.query(`UPDATE nodes SET last_heartbeat_at = now() - interval '1 day' WHERE name = $1`, [gone]);
-      const after = await eventually(async () => {
+      const after = (await eventually(async () => {
         const now = await assignedByHeartbeats(nodes, 1);
         return [...now.values()].every((list) => list.length === 3) ? now : null;
-      }, `the places of ${gone} to move`);
-      if (!after) throw new Error("unreachable: eventually answers a value");
+      }, `the places of ${gone} to move`))!;
       for (const [id, was] of before) {
         const kept = was.filter((node) => node !== gone);
         expect(after.get(id)!.filter((node) => kept.includes(node))).toEqual(kept);

@@ -17,14 +17,20 @@ export async function cpuMs(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
+/** CPU so far of each process still running (a database connection closed meanwhile is left out). */
 export async function cpuOf(pids: readonly number[]): Promise<Map<number, number>> {
-  return new Map(await Promise.all(pids.map(async (pid) => [pid, await cpuMs(pid)] as [number, number])));
+  const readings = await Promise.all(pids.map(async (pid) => [pid, await cpuMs(pid)] as [number, number]));
+  return new Map(readings.filter(([, ms]) => ms > 0));
 }
 
-/** CPU used between two readings by the processes present in both. */
+/**
+ * CPU used between two readings: by the processes present in both, plus all of that of those
+ * only in the second (database connections the pool opened during the window).
+ */
 export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
   let total = 0;
-  for (const [pid, start] of before) if (after.has(pid)) total += after.get(pid)! - start;
+  // A pid in both readings whose CPU went down is a new process under a reused pid.
+  for (const [pid, end] of after) total += end >= (before.get(pid) ?? 0) ? end - (before.get(pid) ?? 0) : end;
   return total;
 }
 

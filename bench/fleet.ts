@@ -68,7 +68,7 @@ async function measure(registry: { name: string; root: string; delta: boolean },
     const before = await cpuOf(pids);
     const offset = Math.round(RATE * Math.min(5, SECONDS));
     const result = await runLoad(run.url, run.agentToken, fleet, { rate: RATE, seconds: SECONDS, delta: registry.delta, maxInFlight: 64, offset });
-    const after = await cpuOf(pids);
+    const after = await cpuOf([...new Set([...pids, ...(await run.backendPids())])]);
     const served = Math.max(1, result.ok);
     return {
       registry: registry.name,
@@ -76,8 +76,8 @@ async function measure(registry: { name: string; root: string; delta: boolean },
       warmups,
       p50: percentile(result.latenciesMs, 50),
       p99: percentile(result.latenciesMs, 99),
-      registryCpu: cpuBetween(new Map([[run.pid, before.get(run.pid)!]]), after) / served,
-      postgresCpu: cpuBetween(new Map([...before].filter(([pid]) => pid !== run.pid)), after) / served,
+      registryCpu: (after.get(run.pid)! - before.get(run.pid)!) / served,
+      postgresCpu: cpuBetween(withoutPid(before, run.pid), withoutPid(after, run.pid)) / served,
       achieved: result.ok / result.seconds,
       failed: result.failed,
       skipped: result.skipped,
@@ -88,6 +88,8 @@ async function measure(registry: { name: string; root: string; delta: boolean },
     await run.stop();
   }
 }
+
+const withoutPid = (cpu: Map<number, number>, pid: number) => new Map([...cpu].filter(([other]) => other !== pid));
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 

@@ -5,7 +5,7 @@ import type { AssignmentDto, HeartbeatDto, HeartbeatReplyDto } from '../src/node
 import type { AgentConfig } from './config';
 import { WorkQueue } from '../kube-runtime/work-queue';
 import { planEviction } from './eviction';
-import { HeartbeatLoop } from './heartbeat';
+import { HeartbeatLoop, InventoryTracker } from './heartbeat';
 import { readNodeLabels } from './labels';
 import { LeaseBook } from './leases';
 import { RateLimiter, Semaphore } from './limits';
@@ -48,6 +48,7 @@ export class Agent {
   readonly leases: LeaseBook;
   readonly puller: Puller;
   readonly heartbeats: HeartbeatLoop;
+  private readonly inventory = new InventoryTracker();
   private assignments = new Map<string, AssignmentDto>();
   private readonly requests = new Map<string, number>();
   private readonly rejected = new Map<string, { code: string; detail: string }>();
@@ -151,13 +152,14 @@ export class Agent {
   private async heartbeat(): Promise<void> {
     const now = Date.now();
     for (const [key, until] of this.requests) if (until <= now) this.requests.delete(key);
+    const inventory = this.inventory.prepare(this.snapshot());
     const body: HeartbeatDto = {
       labels: this.labels,
       capacityBytes: await this.store.capacityBytes(),
       budgetBytes: this.config.CACHE_BUDGET,
       usedBytes: await this.store.usedBytes(),
       agentVersion: AGENT_VERSION,
-      entries: this.snapshot(),
+      ...inventory.report,
       demands: [
         ...[...this.requests.keys()].map((key) => ({ ...parseVersionKey(key), reason: 'request' as const })),
         ...this.leases.heldKeys().map((key) => ({ ...parseVersionKey(key), reason: 'lease' as const })),
@@ -165,7 +167,9 @@ export class Agent {
     };
     // A heartbeat that hangs must not stall the loop: it fails and the next one is sent.
     const timeout = Math.min(30_000, Math.max(5_000, 3 * this.config.HEARTBEAT_INTERVAL));
-    this.apply(await this.client.heartbeat(this.config.NODE_NAME, body, AbortSignal.timeout(timeout)));
+    const reply = await this.client.heartbeat(this.config.NODE_NAME, body, AbortSignal.timeout(timeout));
+    if (this.inventory.settle(inventory, reply)) this.heartbeats.kick();
+    this.apply(reply);
   }
 
   private apply(reply: HeartbeatReplyDto): void {

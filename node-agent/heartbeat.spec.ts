@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { eventually } from '../test/support/eventually';
-import { heartbeatDelay, HeartbeatLoop } from './heartbeat';
+import { heartbeatDelay, HeartbeatLoop, InventoryTracker, ReportedEntry } from './heartbeat';
 
 describe('heartbeatDelay', () => {
   it.each([
@@ -51,5 +51,36 @@ describe('HeartbeatLoop', () => {
     await eventually(() => beats === 2, 'the kicked beat', 5_000, 5);
     await loop.stop();
     expect(beats).toBe(2);
+  });
+});
+
+describe('InventoryTracker', () => {
+  const entry = (version: number, state: ReportedEntry['state'] = 'ready', bytesDone = 10): ReportedEntry => ({ project: 'p', model: 'm', version, state, bytesDone, bytesTotal: 10 });
+
+  it('sends the whole inventory until one is acknowledged, then only what changed', () => {
+    const tracker = new InventoryTracker();
+    const first = tracker.prepare([entry(1), entry(2, 'pulling', 3)]);
+    expect(first.report).toEqual({ sequence: 1, entries: [entry(1), entry(2, 'pulling', 3)] });
+    expect(tracker.settle(first, { sequence: 1, resync: false })).toBe(false);
+    const second = tracker.prepare([entry(2, 'pulling', 7), entry(3)]);
+    expect(second.report).toEqual({ sequence: 2, delta: { since: 1, upserts: [entry(2, 'pulling', 7), entry(3)], removals: [{ project: 'p', model: 'm', version: 1 }] } });
+    tracker.settle(second, { sequence: 2, resync: false });
+    expect(tracker.prepare([entry(2, 'pulling', 7), entry(3)]).report).toEqual({ sequence: 3, delta: { since: 2, upserts: [], removals: [] } });
+  });
+
+  it('keeps the acknowledged base when a reply is lost, and sends everything after a resync', () => {
+    const tracker = new InventoryTracker();
+    tracker.settle(tracker.prepare([entry(1)]), { sequence: 1, resync: false });
+    tracker.prepare([entry(1), entry(2)]); // its reply never came
+    const next = tracker.prepare([entry(2)]);
+    expect(next.report).toEqual({ sequence: 3, delta: { since: 1, upserts: [entry(2)], removals: [{ project: 'p', model: 'm', version: 1 }] } });
+    expect(tracker.settle(next, { sequence: 2, resync: true })).toBe(true);
+    expect(tracker.prepare([entry(2)]).report).toEqual({ sequence: 4, entries: [entry(2)] });
+  });
+
+  it('keeps sending the whole inventory to a registry that acknowledges no sequence', () => {
+    const tracker = new InventoryTracker();
+    expect(tracker.settle(tracker.prepare([entry(1)]), {})).toBe(false);
+    expect(tracker.prepare([entry(1)]).report).toEqual({ sequence: 2, entries: [entry(1)] });
   });
 });

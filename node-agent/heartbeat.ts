@@ -74,3 +74,62 @@ export class HeartbeatLoop {
     }
   }
 }
+
+/** One cache entry as a heartbeat reports it. */
+export interface ReportedEntry {
+  project: string;
+  model: string;
+  version: number;
+  state: 'pending' | 'pulling' | 'ready' | 'evicting' | 'failed';
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+type InventoryReport =
+  | { sequence: number; entries: ReportedEntry[] }
+  | { sequence: number; delta: { since: number; upserts: ReportedEntry[]; removals: { project: string; model: string; version: number }[] } };
+
+export interface PendingInventory {
+  sequence: number;
+  report: InventoryReport;
+  entries: ReadonlyMap<string, ReportedEntry>;
+}
+
+const entryKey = (entry: { project: string; model: string; version: number }) => `${entry.project}/${entry.model}@${entry.version}`;
+const sameEntry = (a: ReportedEntry | undefined, b: ReportedEntry) =>
+  a !== undefined && a.state === b.state && a.bytesDone === b.bytesDone && a.bytesTotal === b.bytesTotal;
+
+/**
+ * What the agent tells the registry about its cache: the whole inventory until the registry
+ * acknowledges one, then only what changed since the last acknowledged heartbeat (a delta
+ * against its `sequence`). A reply that asks for a resync, acknowledges another sequence (an
+ * older registry acknowledges none), or never comes back leaves nothing assumed: a failed
+ * heartbeat keeps the last acknowledged base, and the registry answers a delta from a base
+ * it no longer holds with `resync`, after which the whole inventory is sent again.
+ */
+export class InventoryTracker {
+  private acknowledged: { sequence: number; entries: ReadonlyMap<string, ReportedEntry> } | null = null;
+  private nextSequence = 1;
+
+  prepare(entries: readonly ReportedEntry[]): PendingInventory {
+    const sequence = this.nextSequence++;
+    const current = new Map(entries.map((entry) => [entryKey(entry), entry]));
+    const base = this.acknowledged;
+    if (!base) return { sequence, entries: current, report: { sequence, entries: [...entries] } };
+    const upserts = entries.filter((entry) => !sameEntry(base.entries.get(entryKey(entry)), entry));
+    const removals = [...base.entries.values()]
+      .filter((entry) => !current.has(entryKey(entry)))
+      .map(({ project, model, version }) => ({ project, model, version }));
+    return { sequence, entries: current, report: { sequence, delta: { since: base.sequence, upserts, removals } } };
+  }
+
+  /** Reads the registry's reply; true when it asked for the whole inventory next. */
+  settle(pending: PendingInventory, reply: { sequence?: number | null; resync?: boolean }): boolean {
+    if (reply.resync || reply.sequence !== pending.sequence) {
+      this.acknowledged = null;
+      return reply.resync === true;
+    }
+    this.acknowledged = { sequence: pending.sequence, entries: pending.entries };
+    return false;
+  }
+}

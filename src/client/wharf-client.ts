@@ -188,8 +188,16 @@ export class WharfClient extends GovernanceClient {
   heartbeat(node: string, body: HeartbeatDto, signal?: AbortSignal): Promise<HeartbeatReplyDto> {
     return this.http.json('PUT', `/api/v1/nodes/${segment(node)}`, { body, signal });
   }
-  listNodes(options: { label?: string[]; ready?: boolean } = {}): Promise<NodeListDto> {
-    return this.http.json('GET', '/api/v1/nodes', { query: { label: options.label, ready: options.ready === undefined ? undefined : String(options.ready) } });
+  /** One page of nodes by name; pass the answer's nextCursor as `cursor` for the next. */
+  listNodes(options: { label?: string[]; ready?: boolean; limit?: number; cursor?: string } = {}): Promise<NodeListDto> {
+    return this.http.json('GET', '/api/v1/nodes', {
+      query: {
+        label: options.label,
+        ready: options.ready === undefined ? undefined : String(options.ready),
+        limit: options.limit === undefined ? undefined : String(options.limit),
+        cursor: options.cursor,
+      },
+    });
   }
   getNode(node: string): Promise<NodeDto> {
     return this.http.json('GET', `/api/v1/nodes/${segment(node)}`);

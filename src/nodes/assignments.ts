@@ -1,35 +1,23 @@
 import { createHash } from 'node:crypto';
+import { matchesLabels, VersionTarget, versionKey, WarmupTarget } from '../warmups/warmup-target';
+
+export { matchesLabels, versionKey } from '../warmups/warmup-target';
+export type { VersionTarget, WarmupTarget } from '../warmups/warmup-target';
 
 /**
- * Which versions a node must hold: a pure function of the warm-ups, the ready nodes with what
- * they hold, and the node's own demands (on-demand requests and leases from pods on it). The
- * registry calls it on every heartbeat; no state is kept between calls, so any replica gives
- * the same answer for the same inputs.
+ * Which versions a node must hold, and which nodes a capped warm-up uses: pure functions.
+ * The registry keeps each capped warm-up's chosen nodes in Postgres (warmup_assignments) and
+ * chooses again only when the warm-up, the eligible nodes or their readiness change, so a
+ * heartbeat costs what the node itself is assigned, not what the fleet holds.
  */
 
 export type EntryState = 'pending' | 'pulling' | 'ready' | 'evicting' | 'failed';
-
-/** A concrete version, as `project/model@number`. */
-export interface VersionTarget {
-  project: string;
-  model: string;
-  version: number;
-  manifestDigest: string;
-}
 
 export interface NodeView {
   name: string;
   labels: Record<string, string>;
   /** State of each version the node reports, by versionKey. */
   holds: ReadonlyMap<string, EntryState>;
-}
-
-export interface WarmupTarget {
-  id: string;
-  matchLabels: Record<string, string>;
-  maxNodes: number | null;
-  /** The version the warm-up's reference resolves to now; null when it resolves to nothing. */
-  target: VersionTarget | null;
 }
 
 export interface Demand {
@@ -42,43 +30,46 @@ export interface Assignment extends VersionTarget {
   reasons: string[];
 }
 
-export function versionKey(target: { project: string; model: string; version: number }): string {
-  return `${target.project}/${target.model}@${target.version}`;
+/** The rendezvous (highest random weight) score of a node for a warm-up; lower ranks first. */
+function rendezvous(warmupId: string, node: string): string {
+  return createHash('sha256').update(`${warmupId}\n${node}`).digest('hex');
 }
 
-/** Kubernetes matchLabels: every pair must be present with the same value; empty matches all. */
-export function matchesLabels(labels: Record<string, string>, matchLabels: Record<string, string>): boolean {
-  return Object.entries(matchLabels).every(([key, value]) => Object.prototype.hasOwnProperty.call(labels, key) && labels[key] === value);
+export interface Placement {
+  /** The warm-up's nodes after this placement. */
+  chosen: string[];
+  added: string[];
+  removed: string[];
 }
-
-const HOLD_RANK: Record<EntryState, number> = { ready: 0, pulling: 1, pending: 1, evicting: 2, failed: 2 };
 
 /**
- * The nodes a warm-up with maxNodes uses, in a deterministic order: nodes already holding the
- * version (ready first, then pulling), then the rest by rendezvous hash of (warm-up, node), so
- * warm-ups spread over the nodes and a node leaving moves only its own share.
+ * Places a capped warm-up with the least movement. Nodes rank: already placed and holding the
+ * version ready, then holding it ready (moving there costs no bytes), then already placed,
+ * then pulling it, then the rest by rendezvous hash. So a node joining moves nothing from a
+ * warm-up that is full (unless it already holds the bytes), and a node leaving frees only its
+ * own places, each filled by the next node in that warm-up's hash order. A warm-up whose
+ * reference names nothing now is still placed (by hash), so it has nodes when it resolves.
  */
-export function chooseNodes(warmup: WarmupTarget, eligible: readonly NodeView[]): string[] {
-  if (!warmup.target) return [];
-  const key = versionKey(warmup.target);
+export function placeWarmup(warmup: WarmupTarget, current: readonly string[], eligible: readonly NodeView[]): Placement {
+  const placed = new Set(current);
+  const key = warmup.target ? versionKey(warmup.target) : null;
   const ranked = eligible.map((node) => {
-    const state = node.holds.get(key);
-    return {
-      name: node.name,
-      rank: state ? HOLD_RANK[state] : 2,
-      hash: createHash('sha256').update(`${warmup.id}\n${node.name}`).digest('hex'),
-    };
+    const state = key ? node.holds.get(key) : undefined;
+    const here = placed.has(node.name);
+    const rank = state === 'ready' ? (here ? 0 : 1) : here ? 2 : state === 'pulling' || state === 'pending' ? 3 : 4;
+    return { name: node.name, rank, hash: rendezvous(warmup.id, node.name) };
   });
   ranked.sort((a, b) => a.rank - b.rank || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0) || (a.name < b.name ? -1 : 1));
-  const limit = warmup.maxNodes ?? ranked.length;
-  return ranked.slice(0, limit).map((node) => node.name);
+  const chosen = ranked.slice(0, warmup.maxNodes ?? ranked.length).map((node) => node.name);
+  const chosenSet = new Set(chosen);
+  return { chosen, added: chosen.filter((name) => !placed.has(name)), removed: current.filter((name) => !chosenSet.has(name)) };
 }
 
 /**
- * The assignments of `node`. `nodes` are the ready nodes (the node itself included); warm-ups
- * without maxNodes only need the node's own labels.
+ * The assignments of `node`: every uncapped warm-up its labels match, the capped warm-ups
+ * that placed it (`placed`, by warm-up id), and its own demands.
  */
-export function assignmentsFor(node: NodeView, warmups: readonly WarmupTarget[], nodes: readonly NodeView[], demands: readonly Demand[]): Assignment[] {
+export function assignmentsFor(node: NodeView, warmups: readonly WarmupTarget[], placed: ReadonlySet<string>, demands: readonly Demand[]): Assignment[] {
   const byKey = new Map<string, Assignment>();
   const add = (target: VersionTarget, reason: string) => {
     const key = versionKey(target);
@@ -89,13 +80,9 @@ export function assignmentsFor(node: NodeView, warmups: readonly WarmupTarget[],
       byKey.set(key, { ...target, reasons: [reason] });
     }
   };
-  const others = nodes.some((candidate) => candidate.name === node.name) ? nodes : [...nodes, node];
   for (const warmup of warmups) {
     if (!warmup.target || !matchesLabels(node.labels, warmup.matchLabels)) continue;
-    if (warmup.maxNodes !== null) {
-      const eligible = others.filter((candidate) => matchesLabels(candidate.labels, warmup.matchLabels));
-      if (!chooseNodes(warmup, eligible).includes(node.name)) continue;
-    }
+    if (warmup.maxNodes !== null && !placed.has(warmup.id)) continue;
     add(warmup.target, `warmup:${warmup.id}`);
   }
   for (const demand of demands) add(demand.target, demand.reason);

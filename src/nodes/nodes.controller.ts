@@ -4,31 +4,37 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { CurrentActor, CurrentProject, NodeAgent, PlatformAdmin, ProjectAccess } from '../auth/access.decorator';
 import { Actor, ProjectContext } from '../auth/auth-context';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { HeartbeatDto, HeartbeatReplyDto, ListNodesQuery, LocationListDto, NodeDto, NodeListDto } from './dto/node.dto';
+import { HeartbeatDto, HeartbeatReplyDto, ListNodesQuery, LocationListDto, NodeDto, NodeListDto, NodePageQuery } from './dto/node.dto';
+import { HeartbeatService } from './heartbeat.service';
 import { NodesService } from './nodes.service';
 import { ApiPathParams } from '../common/http/api-path-params';
 
 @ApiTags('nodes')
 @Controller('api/v1/nodes')
 export class NodesController {
-  constructor(@Inject(NodesService) private readonly nodes: NodesService) {}
+  constructor(
+    @Inject(NodesService) private readonly nodes: NodesService,
+    @Inject(HeartbeatService) private readonly heartbeats: HeartbeatService,
+  ) {}
 
   @Put(':node')
   @HttpCode(200)
   @NodeAgent()
   @RateLimitClass('agent')
-  @ApiOperation({ summary: "A node agent's heartbeat: its inventory in, its assignments out" })
+  @ApiOperation({
+    summary: "A node agent's heartbeat: its inventory (whole, or a delta since the last acknowledged sequence) in, its assignments out",
+  })
   @ApiOkResponse({ type: HeartbeatReplyDto })
   @ApiProblems('validation_failed', 'invalid_name')
   heartbeat(@CurrentActor() actor: Actor, @Param('node') node: string, @Body() body: HeartbeatDto): Promise<HeartbeatReplyDto> {
-    return this.nodes.heartbeat(actor, node, body);
+    return this.heartbeats.heartbeat(actor, node, body);
   }
 
   @Get()
   @NodeAgent()
-  @ApiOperation({ summary: 'List nodes (platform admins and node agents): labels, disk, readiness' })
+  @ApiOperation({ summary: 'List nodes by name, a page at a time (platform admins and node agents): labels, disk, readiness' })
   @ApiOkResponse({ type: NodeListDto })
-  @ApiProblems('validation_failed')
+  @ApiProblems('validation_failed', 'invalid_cursor')
   list(@Query() query: ListNodesQuery): Promise<NodeListDto> {
     return this.nodes.list(query);
   }
@@ -61,10 +67,15 @@ export class LocationsController {
 
   @Get()
   @ProjectAccess('viewer')
-  @ApiOperation({ summary: 'The ready nodes holding this version ready on local disk' })
+  @ApiOperation({ summary: 'The ready nodes holding this version ready on local disk, by name, a page at a time' })
   @ApiOkResponse({ type: LocationListDto })
-  @ApiProblems('validation_failed', 'invalid_name', 'model_not_found', 'version_not_found')
-  list(@CurrentProject() project: ProjectContext, @Param('model') model: string, @Param('version') version: string): Promise<LocationListDto> {
-    return this.nodes.locations(project, model, version);
+  @ApiProblems('validation_failed', 'invalid_cursor', 'invalid_name', 'model_not_found', 'version_not_found')
+  list(
+    @CurrentProject() project: ProjectContext,
+    @Param('model') model: string,
+    @Param('version') version: string,
+    @Query() query: NodePageQuery,
+  ): Promise<LocationListDto> {
+    return this.nodes.locations(project, model, version, query);
   }
 }

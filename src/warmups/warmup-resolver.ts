@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { WharfError } from '../common/errors/wharf-error';
-import type { VersionTarget } from '../nodes/assignments';
+import type { VersionTarget } from './warmup-target';
 import { parseReference } from '../common/validation/reference';
 import { ResolveService } from '../references/resolve.service';
 

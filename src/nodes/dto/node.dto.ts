@@ -1,14 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsLabels } from '../../common/validation/labels';
 import { NestedList } from '../../common/validation/nested';
 import type { EntryState } from '../assignments';
@@ -61,6 +53,24 @@ export class DemandDto extends VersionRefDto {
   reason!: 'request' | 'lease';
 }
 
+export class InventoryDeltaDto {
+  @ApiProperty({ description: 'The `sequence` of the last heartbeat the registry acknowledged: the changes are relative to that inventory' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_BYTES)
+  since!: number;
+
+  @ApiProperty({ type: [CacheEntryDto], description: 'Entries added or changed since then' })
+  @ArrayMaxSize(MAX_ENTRIES)
+  @NestedList(() => CacheEntryDto)
+  upserts!: CacheEntryDto[];
+
+  @ApiProperty({ type: [VersionRefDto], description: 'Versions the node no longer holds' })
+  @ArrayMaxSize(MAX_ENTRIES)
+  @NestedList(() => VersionRefDto)
+  removals!: VersionRefDto[];
+}
+
 export class HeartbeatDto {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { gpu: 'a100' } })
   @IsLabels()
@@ -90,10 +100,25 @@ export class HeartbeatDto {
   @MaxLength(64)
   agentVersion?: string;
 
-  @ApiProperty({ type: [CacheEntryDto], description: `What the node holds (at most ${MAX_ENTRIES})` })
+  @ApiPropertyOptional({ description: "The agent's heartbeat counter, increasing; required with `delta`, acknowledged in the reply" })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BYTES)
+  sequence?: number;
+
+  @ApiPropertyOptional({ type: [CacheEntryDto], description: `The whole inventory (at most ${MAX_ENTRIES}); exactly one of entries and delta` })
+  @IsOptional()
   @ArrayMaxSize(MAX_ENTRIES)
   @NestedList(() => CacheEntryDto)
-  entries!: CacheEntryDto[];
+  entries?: CacheEntryDto[];
+
+  @ApiPropertyOptional({ type: InventoryDeltaDto, description: 'Only what changed since the acknowledged heartbeat `since`; exactly one of entries and delta' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => InventoryDeltaDto)
+  delta?: InventoryDeltaDto;
 
   @ApiProperty({ type: [DemandDto], description: `Versions pods on the node asked for or hold (at most ${MAX_DEMANDS})` })
   @ArrayMaxSize(MAX_DEMANDS)
@@ -127,6 +152,10 @@ export class HeartbeatReplyDto {
   rejected!: RejectedDemandDto[];
   @ApiProperty({ description: 'Heartbeats further apart than this make the node not ready' })
   readyTimeoutSeconds!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'The sequence whose inventory the registry now holds: send deltas since this one' })
+  sequence!: number | null;
+  @ApiProperty({ description: 'The delta did not start from the inventory the registry holds (a lost reply, a forgotten node): send the whole inventory next' })
+  resync!: boolean;
 }
 
 export class NodeEntryDto extends CacheEntryDto {
@@ -148,16 +177,42 @@ export class NodeDto {
   @ApiPropertyOptional({ type: [NodeEntryDto], description: 'Only when showing one node' }) entries?: NodeEntryDto[];
 }
 
+export const DEFAULT_NODE_PAGE = 500;
+export const MAX_NODE_PAGE = 1000;
+
 export class NodeListDto {
   @ApiProperty({ type: [NodeDto] }) items!: NodeDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor!: string | null;
 }
 
-export class ListNodesQuery {
-  @ApiPropertyOptional({ description: 'Label selector `key=value[,key=value]`', type: [String] })
+/** Paging and filters shared by the node list and the locations of a version. */
+export class NodePageQuery {
+  @ApiPropertyOptional({
+    description: 'Label selector: `key=value` (must match) or `key` (must exist); repeat or comma-separate to AND them',
+    type: [String],
+    example: ['gpu=a100'],
+  })
   @IsOptional()
   @IsString({ each: true })
   label?: string | string[];
 
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_NODE_PAGE, default: DEFAULT_NODE_PAGE, description: 'Nodes per page, by name' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_NODE_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
+}
+
+export class ListNodesQuery extends NodePageQuery {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only ready (or not ready) nodes' })
   @IsOptional()
   @IsIn(['true', 'false'])
@@ -176,4 +231,6 @@ export class LocationListDto {
   @ApiProperty() model!: string;
   @ApiProperty() version!: number;
   @ApiProperty({ type: [LocationDto], description: 'Ready nodes holding the version ready, by name' }) items!: LocationDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor!: string | null;
 }

@@ -50,6 +50,12 @@ export class WarmupDto {
   @ApiProperty({ type: Number, nullable: true }) maxNodes!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'The version the reference names now' }) version!: number | null;
   @ApiProperty({ type: String, nullable: true }) manifestDigest!: string | null;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'With maxNodes: the nodes the warm-up is placed on (kept until one leaves or stops matching); null without maxNodes',
+  })
+  placedNodes!: string[] | null;
   @ApiProperty({ type: [WarmupNodeDto], description: 'Ready nodes matching the selector that report the version' }) nodes!: WarmupNodeDto[];
   @ApiProperty() createdBy!: string;
   @ApiProperty() createdAt!: string;

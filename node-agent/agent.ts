@@ -6,7 +6,8 @@ import type { AgentConfig } from './config';
 import { WorkQueue } from '../kube-runtime/work-queue';
 import { planEviction } from './eviction';
 import { HeartbeatLoop, InventoryTracker } from './heartbeat';
-import { readNodeLabels } from './labels';
+import { ChangeSignal } from './change-signal';
+import { NodeLabels } from './labels';
 import { LeaseBook } from './leases';
 import { RateLimiter, Semaphore } from './limits';
 import type { AgentMetrics } from './metrics';
@@ -53,10 +54,9 @@ export class Agent {
   private readonly requests = new Map<string, number>();
   private readonly rejected = new Map<string, { code: string; detail: string }>();
   private readonly lru = new LRUCache<string, true>({ max: 1_000_000 });
-  private readonly listeners = new Set<() => void>();
-  private labels: Record<string, string> = {};
+  private readonly changes = new ChangeSignal();
+  private readonly labels: NodeLabels;
   private evicting: Promise<void> = Promise.resolve();
-  private labelTimer?: NodeJS.Timeout;
   /**
    * Every trigger (heartbeat reply, local request, pull failure retry, corrupt blob) only adds the
    * one key: runs never overlap, triggers during a run collapse into one more run (kube-runtime).
@@ -83,6 +83,7 @@ export class Agent {
       metrics.heartbeatFailures.inc(),
     );
     this.scrubber = new Scrubber(store, config.SCRUB_INTERVAL, logger, () => this.readyVersions(), (sha) => this.dropCorrupt(sha));
+    this.labels = new NodeLabels(config, (error) => logger.warn({ err: error.message }, 'cannot read node labels'));
     metrics.diskBudget.set(config.CACHE_BUDGET);
     this.reconciles.start(async () => this.plan());
   }
@@ -94,23 +95,15 @@ export class Agent {
       this.lru.set(version.key, true);
     }
     await this.leases.load();
-    this.labels = await readNodeLabels(this.config);
-    if (this.config.KUBERNETES_SERVICE_HOST) {
-      this.labelTimer = setInterval(() => {
-        readNodeLabels(this.config).then(
-          (labels) => (this.labels = labels),
-          (error: Error) => this.logger.warn({ err: error.message }, 'cannot read node labels'),
-        );
-      }, this.config.LABEL_REFRESH);
-    }
-    this.logger.info({ ready: ready.length, discarded, labels: this.labels }, 'cache opened');
+    await this.labels.start();
+    this.logger.info({ ready: ready.length, discarded, labels: this.labels.current }, 'cache opened');
     await this.refreshGauges();
     this.heartbeats.start();
     this.scrubber.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.labelTimer);
+    this.labels.stop();
     this.scrubber.stop();
     await this.heartbeats.stop();
     await this.reconciles.shutdown();
@@ -140,7 +133,7 @@ export class Agent {
       if (rejection) return { kind: 'rejected', ...rejection };
       const left = deadline - Date.now();
       if (left <= 0) return { kind: 'timeout', state: current?.state ?? 'unknown', bytesDone: current?.bytesDone ?? 0, bytesTotal: current?.bytesTotal ?? 0 };
-      await this.changed(left);
+      await this.changes.next(left);
     }
   }
 
@@ -154,7 +147,7 @@ export class Agent {
     for (const [key, until] of this.requests) if (until <= now) this.requests.delete(key);
     const inventory = this.inventory.prepare(this.snapshot());
     const body: HeartbeatDto = {
-      labels: this.labels,
+      labels: this.labels.current,
       capacityBytes: await this.store.capacityBytes(),
       budgetBytes: this.config.CACHE_BUDGET,
       usedBytes: await this.store.usedBytes(),
@@ -179,7 +172,7 @@ export class Agent {
       this.requests.delete(key);
       this.rejected.set(key, { code: rejection.code, detail: rejection.detail });
     }
-    if (reply.rejected.length) this.notify();
+    if (reply.rejected.length) this.changes.notify();
     this.reconcile();
   }
 
@@ -190,13 +183,7 @@ export class Agent {
 
   /** Starts the pulls the plan asks for, then makes room if needed. */
   private plan(): void {
-    const plan = reconcile({
-      assigned: [...this.assignments.keys()],
-      demanded: [...this.requests.keys()],
-      leased: this.leases.heldKeys(),
-      entries: this.entries,
-      now: Date.now(),
-    });
+    const plan = this.currentPlan();
     for (const key of plan.pull) {
       const assignment = this.assignments.get(key);
       if (assignment) this.startPull(assignment);
@@ -223,7 +210,7 @@ export class Agent {
         this.lru.set(key, true);
         this.requests.delete(key);
         this.logger.info({ version: key, bytes: ready.bytes, seconds }, 'ready');
-        this.notify();
+        this.changes.notify();
         this.heartbeats.kick();
         await this.evict();
       })
@@ -236,16 +223,21 @@ export class Agent {
       });
   }
 
+  /** What to pull and what to keep, from the assignments, requests and leases as they are now. */
+  private currentPlan() {
+    return reconcile({
+      assigned: [...this.assignments.keys()],
+      demanded: [...this.requests.keys()],
+      leased: this.leases.heldKeys(),
+      entries: this.entries,
+      now: Date.now(),
+    });
+  }
+
   /** Evicts least recently used versions nothing protects, one eviction pass at a time. */
   evict(): Promise<void> {
     this.evicting = this.evicting.then(async () => {
-      const keep = reconcile({
-        assigned: [...this.assignments.keys()],
-        demanded: [...this.requests.keys()],
-        leased: this.leases.heldKeys(),
-        entries: this.entries,
-        now: Date.now(),
-      }).keep;
+      const keep = this.currentPlan().keep;
       const ready = this.readyVersions();
       const plan = planEviction({
         versions: ready.map((version) => ({ key: version.key, blobs: version.files, protected: keep.has(version.key) })),
@@ -304,21 +296,5 @@ export class Agent {
     const counts: Record<string, number> = { pending: 0, pulling: 0, ready: 0, evicting: 0, failed: 0 };
     for (const entry of this.entries.values()) counts[entry.state]++;
     for (const [state, value] of Object.entries(counts)) this.metrics.versions.set({ state }, value);
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) listener();
-  }
-
-  private changed(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(timeoutMs, 1000));
-      this.listeners.add(done);
-    });
   }
 }

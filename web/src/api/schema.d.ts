@@ -65,7 +65,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List nodes (platform admins and node agents): labels, disk, readiness */
+        /** List nodes by name, a page at a time (platform admins and node agents): labels, disk, readiness */
         get: operations["NodesController_list"];
         put?: never;
         post?: never;
@@ -84,7 +84,7 @@ export interface paths {
         };
         /** Show a node with every cache entry it reported */
         get: operations["NodesController_get"];
-        /** A node agent's heartbeat: its inventory in, its assignments out */
+        /** A node agent's heartbeat: its inventory (whole, or a delta since the last acknowledged sequence) in, its assignments out */
         put: operations["NodesController_heartbeat"];
         post?: never;
         /** Forget a decommissioned node */
@@ -497,7 +497,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The ready nodes holding this version ready on local disk */
+        /** The ready nodes holding this version ready on local disk, by name, a page at a time */
         get: operations["LocationsController_list"];
         put?: never;
         post?: never;
@@ -1195,10 +1195,12 @@ export interface components {
             budgetBytes: number;
             /** @description Size of the filesystem holding the cache */
             capacityBytes: number;
+            /** @description Only what changed since the acknowledged heartbeat `since`; exactly one of entries and delta */
+            delta?: components["schemas"]["InventoryDeltaDto"];
             /** @description Versions pods on the node asked for or hold (at most 1000) */
             demands: components["schemas"]["DemandDto"][];
-            /** @description What the node holds (at most 10000) */
-            entries: components["schemas"]["CacheEntryDto"][];
+            /** @description The whole inventory (at most 10000); exactly one of entries and delta */
+            entries?: components["schemas"]["CacheEntryDto"][];
             /**
              * @example {
              *       "gpu": "a100"
@@ -1207,6 +1209,8 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+            /** @description The agent's heartbeat counter, increasing; required with `delta`, acknowledged in the reply */
+            sequence?: number;
             /** @description Bytes the cache uses now */
             usedBytes: number;
         };
@@ -1217,6 +1221,18 @@ export interface components {
             readyTimeoutSeconds: number;
             /** @description Demands the registry cannot serve (unknown or unready versions) */
             rejected: components["schemas"]["RejectedDemandDto"][];
+            /** @description The delta did not start from the inventory the registry holds (a lost reply, a forgotten node): send the whole inventory next */
+            resync: boolean;
+            /** @description The sequence whose inventory the registry now holds: send deltas since this one */
+            sequence: number | null;
+        };
+        InventoryDeltaDto: {
+            /** @description Versions the node no longer holds */
+            removals: components["schemas"]["VersionRefDto"][];
+            /** @description The `sequence` of the last heartbeat the registry acknowledged: the changes are relative to that inventory */
+            since: number;
+            /** @description Entries added or changed since then */
+            upserts: components["schemas"]["CacheEntryDto"][];
         };
         LocationDto: {
             bytes: number;
@@ -1230,6 +1246,8 @@ export interface components {
             /** @description Ready nodes holding the version ready, by name */
             items: components["schemas"]["LocationDto"][];
             model: string;
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
             project: string;
             version: number;
         };
@@ -1318,6 +1336,8 @@ export interface components {
         };
         NodeListDto: {
             items: components["schemas"]["NodeDto"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
         };
         NodeSelectorDto: {
             /**
@@ -1783,6 +1803,14 @@ export interface components {
             items: components["schemas"]["VersionDto"][];
             nextCursor: string | null;
         };
+        VersionRefDto: {
+            /** @example resnet50 */
+            model: string;
+            /** @example vision */
+            project: string;
+            /** @example 3 */
+            version: number;
+        };
         WarmupDto: {
             createdAt: string;
             createdBy: string;
@@ -1793,6 +1821,8 @@ export interface components {
             model: string;
             /** @description Ready nodes matching the selector that report the version */
             nodes: components["schemas"]["WarmupNodeDto"][];
+            /** @description With maxNodes: the nodes the warm-up is placed on (kept until one leaves or stops matching); null without maxNodes */
+            placedNodes: string[] | null;
             project: string;
             ref: string;
             selector: components["schemas"]["NodeSelectorDto"];
@@ -2022,8 +2052,12 @@ export interface operations {
     NodesController_list: {
         parameters: {
             query?: {
-                /** @description Label selector `key=value[,key=value]` */
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+                /** @description Label selector: `key=value` (must match) or `key` (must exist); repeat or comma-separate to AND them */
                 label?: string[];
+                /** @description Nodes per page, by name */
+                limit?: number;
                 /** @description Only ready (or not ready) nodes */
                 ready?: "true" | "false";
             };
@@ -2041,7 +2075,7 @@ export interface operations {
                     "application/json": components["schemas"]["NodeListDto"];
                 };
             };
-            /** @description `validation_failed`: The request is not valid */
+            /** @description `validation_failed`: The request is not valid; `invalid_cursor`: The pagination cursor is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5456,7 +5490,14 @@ export interface operations {
     };
     LocationsController_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+                /** @description Label selector: `key=value` (must match) or `key` (must exist); repeat or comma-separate to AND them */
+                label?: string[];
+                /** @description Nodes per page, by name */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description Model name */
@@ -5478,7 +5519,7 @@ export interface operations {
                     "application/json": components["schemas"]["LocationListDto"];
                 };
             };
-            /** @description `validation_failed`: The request is not valid; `invalid_name`: A name in the request is not valid */
+            /** @description `validation_failed`: The request is not valid; `invalid_cursor`: The pagination cursor is not valid; `invalid_name`: A name in the request is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;

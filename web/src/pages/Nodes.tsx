@@ -8,25 +8,25 @@ const MAX_NODES_SHOWN = 60;
 
 export function Nodes() {
   const nodes = usePoll(async () => {
-    const list = await unwrap(api.GET('/api/v1/nodes', {}));
-    const shown = list.items.slice(0, MAX_NODES_SHOWN);
-    const detailed = await Promise.all(shown.map((node) => unwrap(api.GET('/api/v1/nodes/{node}', { params: { path: { node: node.name } } }))));
-    return { total: list.items.length, nodes: detailed };
+    // The registry pages nodes by name: one page is the map's first nodes; more pages are not fetched.
+    const list = await unwrap(api.GET('/api/v1/nodes', { params: { query: { limit: MAX_NODES_SHOWN } } }));
+    const detailed = await Promise.all(list.items.map((node) => unwrap(api.GET('/api/v1/nodes/{node}', { params: { path: { node: node.name } } }))));
+    return { more: Boolean(list.nextCursor), nodes: detailed };
   }, [], 5_000);
   return (
     <main id="main">
       <h1>Nodes and caches</h1>
       <Status loading={nodes.loading && !nodes.data} error={nodes.error && `${nodes.error} — the node map needs a platform admin's token.`} />
-      {nodes.data && <CacheMap nodes={nodes.data.nodes} total={nodes.data.total} />}
+      {nodes.data && <CacheMap nodes={nodes.data.nodes} more={nodes.data.more} />}
       <Warmups />
     </main>
   );
 }
 
-function CacheMap({ nodes, total }: { nodes: NodeInfo[]; total: number }) {
+function CacheMap({ nodes, more }: { nodes: NodeInfo[]; more: boolean }) {
   const versions = [...new Set(nodes.flatMap((node) => (node.entries ?? []).map((entry) => `${entry.project}/${entry.model}@${entry.version}`)))].sort();
   return (
-    <Section title={`Cache map (${nodes.length}${total > nodes.length ? ` of ${total}` : ''} nodes × ${versions.length} versions)`}>
+    <Section title={`Cache map (${more ? `first ${nodes.length} nodes by name` : `${nodes.length} nodes`} × ${versions.length} versions)`}>
       {nodes.length === 0 ? (
         <p>No node agent has reported yet.</p>
       ) : (

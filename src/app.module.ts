@@ -21,6 +21,7 @@ import { FilesModule } from './files/files.module';
 import { UploadsModule } from './uploads/uploads.module';
 import { GcModule } from './gc/gc.module';
 import { WarmupsModule } from './warmups/warmups.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
 @Global()
@@ -62,6 +63,7 @@ export class AppModule {
         GcModule,
         WarmupsModule,
         NodesModule,
+        SchedulerModule,
       ],
       controllers: [HealthController],
     };

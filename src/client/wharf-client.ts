@@ -140,6 +140,19 @@ export class WharfClient {
   tokenReview(review: { apiVersion: string; kind: 'TokenReview'; spec: { token: string; audiences?: string[] } }): Promise<Record<string, unknown>> {
     return this.http.json('POST', '/api/v1/authn/tokenreview', { body: review, idempotent: true });
   }
+  /**
+   * kube-scheduler's extender verbs (docs/scheduling.md), for tools and tests that speak for the
+   * scheduler: the caller's token must be SCHEDULER_EXTENDER_TOKEN, sent as the bearer token or,
+   * as kube-scheduler does, in the path (`pathToken`).
+   */
+  schedulerFilter(args: Record<string, unknown>, options: { pathToken?: string } = {}): Promise<Record<string, unknown>> {
+    const base = options.pathToken ? `/api/v1/scheduler/t/${encodeURIComponent(options.pathToken)}` : '/api/v1/scheduler';
+    return this.http.json('POST', `${base}/filter`, { body: args, idempotent: true });
+  }
+  schedulerPrioritize(args: Record<string, unknown>, options: { pathToken?: string } = {}): Promise<{ Host: string; Score: number }[]> {
+    const base = options.pathToken ? `/api/v1/scheduler/t/${encodeURIComponent(options.pathToken)}` : '/api/v1/scheduler';
+    return this.http.json('POST', `${base}/prioritize`, { body: args, idempotent: true });
+  }
   /** Runs garbage collection now (platform admins) and answers what it removed. */
   runGc(): Promise<Record<string, number>> {
     return this.http.json('POST', '/api/v1/admin/gc', { idempotent: true });

@@ -8,8 +8,15 @@ export const NODES_CHANNEL = 'wharf_nodes';
 const RECONNECT_DELAY_MS = 500;
 /** Heartbeats arrive one by one; reloading them in batches keeps a fleet's beats to a few queries a second. */
 const BATCH_DELAY_MS = 50;
-/** Without a listening connection (embedded mode, or while it reconnects) the whole index is reread this often. */
+/** Without a listening connection (embedded mode, or while it reconnects) the index polls this often. */
 const POLL_INTERVAL_MS = 1000;
+/**
+ * A poll rereads the nodes whose heartbeat time is at most this much older than the newest it saw:
+ * `now()` is a transaction's start, so a heartbeat may commit a little after a later one.
+ */
+const POLL_OVERLAP_MS = 5000;
+/** Every this many polls, a whole reread (it also drops nodes deleted meanwhile). */
+const FULL_POLL_EVERY = 30;
 
 interface NodeRow {
   name: string;
@@ -23,8 +30,9 @@ interface NodeRow {
  * Every node's cache state in memory, for the extender's hot path (no query per scheduling call).
  * Filled from the database at start; kept current by the trigger on `nodes`, which NOTIFYs the
  * node's name when its heartbeat commits on any replica, so this index rereads just that node.
- * While the listener is down, it rereads everything every second: a missed notification can
- * delay a change by that much, never lose it.
+ * While the listener is down (and always in embedded mode) it polls every second for nodes with
+ * a recent heartbeat, and rereads everything every 30 s: a missed notification can delay a
+ * change by that much, never lose it.
  */
 @Injectable()
 export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
@@ -39,6 +47,9 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** Database clock minus this process's, so heartbeat times compare with Date.now(). */
   private clockSkewMs = 0;
+  /** The newest heartbeat read, in the database's clock, for incremental polls. */
+  private newestBeatMs = 0;
+  private polls = 0;
 
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
@@ -46,7 +57,7 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
     if ((this.dataSource.options as { url?: string }).url) await this.connect();
     await this.reloadAll();
     this.pollTimer = setInterval(() => {
-      if (!this.listening) void this.reloadAll().catch((error: Error) => this.logger.warn(`index reload failed: ${error.message}`));
+      if (!this.listening) void this.poll().catch((error: Error) => this.logger.warn(`index poll failed: ${error.message}`));
     }, POLL_INTERVAL_MS);
     this.pollTimer.unref();
   }
@@ -77,19 +88,25 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
     this.replaceAll(rows);
   }
 
-  private async read(names: string[] | null): Promise<NodeCacheState[]> {
+  private async poll(): Promise<void> {
+    if (++this.polls % FULL_POLL_EVERY === 0) return this.reloadAll();
+    for (const node of await this.read(null, this.newestBeatMs - POLL_OVERLAP_MS)) this.nodes.set(node.name, node);
+  }
+
+  private async read(names: string[] | null, beatSinceMs = 0): Promise<NodeCacheState[]> {
     const rows: NodeRow[] = await this.dataSource.query(
       `SELECT n.name, n.budget_bytes, n.used_bytes,
               (extract(epoch FROM n.last_heartbeat_at) * 1000)::bigint AS beat_ms,
               coalesce(json_agg(json_build_object('v', e.version_id, 's', e.state, 'd', e.bytes_done, 't', e.bytes_total))
                        FILTER (WHERE e.version_id IS NOT NULL), '[]') AS entries
          FROM nodes n LEFT JOIN node_cache_entries e ON e.node_name = n.name
-        WHERE $1::text[] IS NULL OR n.name = ANY($1::text[])
+        WHERE ($1::text[] IS NULL OR n.name = ANY($1::text[])) AND n.last_heartbeat_at >= to_timestamp($2::float8 / 1000)
         GROUP BY n.name`,
-      [names],
+      [names, Math.max(0, beatSinceMs)],
     );
     const clock: { now_ms: string }[] = await this.dataSource.query(`SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms`);
     this.clockSkewMs = Number(clock[0].now_ms) - Date.now();
+    for (const row of rows) this.newestBeatMs = Math.max(this.newestBeatMs, Number(row.beat_ms));
     return rows.map((row) => ({
       name: row.name,
       budgetBytes: Number(row.budget_bytes),

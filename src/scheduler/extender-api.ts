@@ -19,13 +19,23 @@ const podSchema = z.object({
 }).passthrough();
 
 const nodeNameSchema = z.string().min(1).max(253);
+const MAX_NODES = 100_000;
+
+/**
+ * NodeNames checked by hand: it is the one large field (a name per node of the cluster, every
+ * call), and a per-element schema costs more than the whole decision at 5,000 nodes.
+ */
+const nodeNamesSchema = z.custom<string[]>(
+  (value) => Array.isArray(value) && value.length <= MAX_NODES && value.every((name) => typeof name === 'string' && name.length >= 1 && name.length <= 253),
+  { message: `must be an array of at most ${MAX_NODES} node names (strings of 1 to 253 characters)` },
+);
 
 /** ExtenderArgs. Without nodeCacheCapable the scheduler sends `Nodes` (a NodeList) instead. */
 export const extenderArgsSchema = z
   .object({
     Pod: podSchema,
-    NodeNames: z.array(nodeNameSchema).max(100_000).nullish(),
-    Nodes: z.object({ items: z.array(z.object({ metadata: z.object({ name: nodeNameSchema }).passthrough() }).passthrough()).max(100_000) }).passthrough().nullish(),
+    NodeNames: nodeNamesSchema.nullish(),
+    Nodes: z.object({ items: z.array(z.object({ metadata: z.object({ name: nodeNameSchema }).passthrough() }).passthrough()).max(MAX_NODES) }).passthrough().nullish(),
   })
   .refine((args) => Array.isArray(args.NodeNames) || Array.isArray(args.Nodes?.items), {
     message: 'either NodeNames (nodeCacheCapable: true) or Nodes.items is required',

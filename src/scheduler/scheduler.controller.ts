@@ -97,11 +97,16 @@ export class SchedulerController {
     return this.scheduler.prioritize(body);
   }
 
+  /** Whether TOKEN is the configured one (constant time); false when the extender is off. */
+  acceptsToken(token: string): boolean {
+    return this.tokenDigest !== null && timingSafeEqual(sha256(token), this.tokenDigest);
+  }
+
   /** Constant-time comparison; a wrong token counts against the caller's failed-authentication budget. */
   private async authorize(request: Request, response: Response, pathToken: string | undefined): Promise<void> {
     if (!this.tokenDigest) throw new WharfError('scheduler_disabled', 'This registry does not serve the scheduler extender: SCHEDULER_EXTENDER_TOKEN is not set');
     const presented = pathToken ?? /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (presented && timingSafeEqual(sha256(presented), this.tokenDigest)) return;
+    if (presented && this.acceptsToken(presented)) return;
     const budget = this.failures.forRequest(request, response);
     await budget.assertAllowed();
     await budget.countFailure();

@@ -135,3 +135,12 @@ it('is off (404) on a registry without SCHEDULER_EXTENDER_TOKEN', async () => {
     await plain.close();
   }
 });
+
+it('refuses a body that is not JSON (400), another media type (415) and ExtenderArgs over 1 MiB (413)', async () => {
+  const raw = (type: string, body: string) => registry.http.post('/api/v1/scheduler/prioritize').set(bearer(TOKEN)).set('Content-Type', type).send(body);
+  const notJson = await raw('application/json', '{"Pod": ');
+  expectProblem(notJson, 400, 'validation_failed');
+  expectProblem(await raw('text/plain', JSON.stringify({ Pod: pod(), NodeNames: ['warm-a'] })), 415, 'unsupported_media_type');
+  const huge = JSON.stringify({ Pod: pod(), NodeNames: Array.from({ length: 50_000 }, (_, i) => `node-with-a-long-name-${i}`) });
+  expectProblem(await raw('application/json', huge), 413, 'payload_too_large');
+});

@@ -15,8 +15,8 @@ const POLL_INTERVAL_MS = 1000;
  * `now()` is a transaction's start, so a heartbeat may commit a little after a later one.
  */
 const POLL_OVERLAP_MS = 5000;
-/** Every this many polls, a whole reread (it also drops nodes deleted meanwhile). */
-const FULL_POLL_EVERY = 30;
+/** Every this many polls, the node count is compared, and the index reread when it differs (deletions). */
+const COUNT_POLL_EVERY = 30;
 
 interface NodeRow {
   name: string;
@@ -30,9 +30,9 @@ interface NodeRow {
  * Every node's cache state in memory, for the extender's hot path (no query per scheduling call).
  * Filled from the database at start; kept current by the trigger on `nodes`, which NOTIFYs the
  * node's name when its heartbeat commits on any replica, so this index rereads just that node.
- * While the listener is down (and always in embedded mode) it polls every second for nodes with
- * a recent heartbeat, and rereads everything every 30 s: a missed notification can delay a
- * change by that much, never lose it.
+ * While the listener is down (and always in embedded mode) it polls every second for heartbeat
+ * times and rereads the nodes whose time moved; every 30 s a count catches deletions: a missed
+ * notification can delay a change by that much, never lose it.
  */
 @Injectable()
 export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
@@ -49,6 +49,8 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
   private clockSkewMs = 0;
   /** The newest heartbeat read, in the database's clock, for incremental polls. */
   private newestBeatMs = 0;
+  /** Each node's heartbeat time as read, in the database's clock: a poll rereads only those that moved. */
+  private readonly beats = new Map<string, number>();
   private polls = 0;
 
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
@@ -81,6 +83,7 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
   replaceAll(nodes: Iterable<NodeCacheState>): void {
     this.nodes.clear();
     for (const node of nodes) this.nodes.set(node.name, node);
+    for (const name of this.beats.keys()) if (!this.nodes.has(name)) this.beats.delete(name);
   }
 
   async reloadAll(): Promise<void> {
@@ -88,25 +91,37 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
     this.replaceAll(rows);
   }
 
+  /** Names and heartbeat times are cheap to read; only the nodes whose heartbeat moved are reread whole. */
   private async poll(): Promise<void> {
-    if (++this.polls % FULL_POLL_EVERY === 0) return this.reloadAll();
-    for (const node of await this.read(null, this.newestBeatMs - POLL_OVERLAP_MS)) this.nodes.set(node.name, node);
+    if (++this.polls % COUNT_POLL_EVERY === 0) {
+      const counted: { count: number }[] = await this.dataSource.query(`SELECT count(*)::int AS count FROM nodes`);
+      if (counted[0].count !== this.nodes.size) return this.reloadAll();
+    }
+    const beats: { name: string; beat_ms: string }[] = await this.dataSource.query(
+      `SELECT name, (extract(epoch FROM last_heartbeat_at) * 1000)::bigint AS beat_ms FROM nodes WHERE last_heartbeat_at >= to_timestamp($1::float8 / 1000)`,
+      [Math.max(0, this.newestBeatMs - POLL_OVERLAP_MS)],
+    );
+    const moved = beats.filter((row) => this.beats.get(row.name) !== Number(row.beat_ms)).map((row) => row.name);
+    if (moved.length) for (const node of await this.read(moved)) this.nodes.set(node.name, node);
   }
 
-  private async read(names: string[] | null, beatSinceMs = 0): Promise<NodeCacheState[]> {
+  private async read(names: string[] | null): Promise<NodeCacheState[]> {
     const rows: NodeRow[] = await this.dataSource.query(
       `SELECT n.name, n.budget_bytes, n.used_bytes,
               (extract(epoch FROM n.last_heartbeat_at) * 1000)::bigint AS beat_ms,
               coalesce(json_agg(json_build_object('v', e.version_id, 's', e.state, 'd', e.bytes_done, 't', e.bytes_total))
                        FILTER (WHERE e.version_id IS NOT NULL), '[]') AS entries
          FROM nodes n LEFT JOIN node_cache_entries e ON e.node_name = n.name
-        WHERE ($1::text[] IS NULL OR n.name = ANY($1::text[])) AND n.last_heartbeat_at >= to_timestamp($2::float8 / 1000)
+        WHERE $1::text[] IS NULL OR n.name = ANY($1::text[])
         GROUP BY n.name`,
-      [names, Math.max(0, beatSinceMs)],
+      [names],
     );
     const clock: { now_ms: string }[] = await this.dataSource.query(`SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms`);
     this.clockSkewMs = Number(clock[0].now_ms) - Date.now();
-    for (const row of rows) this.newestBeatMs = Math.max(this.newestBeatMs, Number(row.beat_ms));
+    for (const row of rows) {
+      this.newestBeatMs = Math.max(this.newestBeatMs, Number(row.beat_ms));
+      this.beats.set(row.name, Number(row.beat_ms));
+    }
     return rows.map((row) => ({
       name: row.name,
       budgetBytes: Number(row.budget_bytes),
@@ -130,7 +145,10 @@ export class CacheIndexService implements OnModuleInit, OnModuleDestroy {
       for (const name of names) {
         const node = fresh.get(name);
         if (node) this.nodes.set(name, node);
-        else this.nodes.delete(name);
+        else {
+          this.nodes.delete(name);
+          this.beats.delete(name);
+        }
       }
     } catch (error) {
       // Retried with the next batch; the poll covers a database that stays away.

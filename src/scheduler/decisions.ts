@@ -125,13 +125,19 @@ export function scoreNodes(
   version: VersionFacts,
   config: ScoringConfig,
 ): { Host: string; Score: number }[] {
-  const nodes = names.map((name) => ({ name, node: lookup(name) }));
-  const holders = nodes.filter(({ node }) => node && bytesOnNode(node, version) > 0).length;
+  // One pass for the bytes, one for the scores: this runs per pod over every node of the cluster.
+  const onNode = new Float64Array(names.length);
+  let holders = 0;
+  for (let i = 0; i < names.length; i++) {
+    const node = lookup(names[i]);
+    onNode[i] = node ? bytesOnNode(node, version) : 0;
+    if (onNode[i] > 0) holders++;
+  }
   const spread = names.length ? holders / names.length : 0;
   const damping = config.spreadFloor + (1 - config.spreadFloor) * spread;
   const sizeWeight = version.bytes <= config.minBytes ? 0 : Math.min(1, (version.bytes - config.minBytes) / Math.max(1, config.maxBytes - config.minBytes));
-  return nodes.map(({ name, node }) => {
-    const share = node && version.bytes > 0 ? bytesOnNode(node, version) / version.bytes : 0;
-    return { Host: name, Score: Math.round(10 * share * sizeWeight * damping) };
-  });
+  const scale = version.bytes > 0 ? (10 * sizeWeight * damping) / version.bytes : 0;
+  const scores = new Array<{ Host: string; Score: number }>(names.length);
+  for (let i = 0; i < names.length; i++) scores[i] = { Host: names[i], Score: Math.round(onNode[i] * scale) };
+  return scores;
 }

@@ -39,6 +39,8 @@ const LAYERS = [
   // the fleet: nodes place warm-ups, warm-ups know nothing of nodes
   'warmups',
   'nodes',
+  // kube-scheduler's extender reads the fleet's cache state
+  'scheduler',
   // the edges: health, the web console's static files, the bundled client and CLI
   'health',
   'console',

@@ -24,6 +24,7 @@ import { FilesModule } from './files/files.module';
 import { UploadsModule } from './uploads/uploads.module';
 import { GcModule } from './gc/gc.module';
 import { WarmupsModule } from './warmups/warmups.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 
 /** Process-wide values made before Nest starts: the config, the open database, the metrics. */
 @Global()
@@ -68,6 +69,7 @@ export class AppModule {
         GcModule,
         WarmupsModule,
         NodesModule,
+        SchedulerModule,
       ],
       controllers: [HealthController],
     };

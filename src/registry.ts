@@ -21,6 +21,7 @@ import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-pos
 import { httpLogging } from './observability/http-logging';
 import { PinoNestLogger } from './observability/logger';
 import { ResolveFastPath } from './references/resolve-fast-path';
+import { SchedulerFastPath } from './scheduler/scheduler-fast-path';
 import { Metrics } from './observability/metrics';
 
 export interface Registry {
@@ -75,6 +76,7 @@ export async function createRegistry(config: WharfConfig, options: RegistryOptio
     configureApp(app, config, options.logger, metrics);
     await app.init();
     ResolveFastPath.install(app);
+    SchedulerFastPath.install(app);
     return {
       app,
       dataSource,

@@ -126,6 +126,17 @@ export class GovernanceClient {
   tokenReview(review: { apiVersion: string; kind: 'TokenReview'; spec: { token: string; audiences?: string[] } }): Promise<Record<string, unknown>> {
     return this.http.json('POST', '/api/v1/authn/tokenreview', { body: review, idempotent: true });
   }
+  /**
+   * kube-scheduler's extender verbs (docs/scheduling.md), for tools and tests that speak for the
+   * scheduler: the caller's token must be SCHEDULER_EXTENDER_TOKEN, sent as the bearer token or,
+   * as kube-scheduler does, in the path (`pathToken`).
+   */
+  schedulerFilter(args: Record<string, unknown>, options: { pathToken?: string } = {}): Promise<Record<string, unknown>> {
+    return this.http.json('POST', `${schedulerBase(options.pathToken)}/filter`, { body: args, idempotent: true });
+  }
+  schedulerPrioritize(args: Record<string, unknown>, options: { pathToken?: string } = {}): Promise<{ Host: string; Score: number }[]> {
+    return this.http.json('POST', `${schedulerBase(options.pathToken)}/prioritize`, { body: args, idempotent: true });
+  }
   /** Runs garbage collection now (platform admins) and answers what it removed. */
   runGc(): Promise<Record<string, number>> {
     return this.http.json('POST', '/api/v1/admin/gc', { idempotent: true });
@@ -139,4 +150,8 @@ export class GovernanceClient {
   async metrics(): Promise<string> {
     return (await this.http.send('GET', '/metrics')).text();
   }
+}
+
+function schedulerBase(pathToken?: string): string {
+  return pathToken ? `/api/v1/scheduler/t/${encodeURIComponent(pathToken)}` : '/api/v1/scheduler';
 }

@@ -132,6 +132,11 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
   WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  // The scheduler extender (docs/scheduling.md): served only to a caller presenting this token.
+  SCHEDULER_EXTENDER_TOKEN: z.string().min(24, 'must be at least 24 characters').regex(/^[A-Za-z0-9_-]+$/, 'must be URL-safe (letters, digits, _ and -): it may travel in the URL path').optional(),
+  SCHEDULER_MIN_MODEL_BYTES: z.coerce.number().int().min(0).default(256 * MIB),
+  SCHEDULER_FULL_SCORE_BYTES: z.coerce.number().int().min(1).default(8 * 1024 * MIB),
+  SCHEDULER_SPREAD_FLOOR: z.coerce.number().min(0).max(1).default(0.5),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -142,7 +147,7 @@ export interface WharfConfig extends RawConfig {
 }
 
 /** Variables whose values never appear in error messages or logs. */
-const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY', 'TOKENREVIEW_BEARER_TOKEN', 'WEBHOOK_SECRET_KEY']);
+const SECRET_VARIABLES = new Set(['WHARF_ADMIN_TOKEN', 'S3_SECRET_KEY', 'S3_ACCESS_KEY', 'TOKENREVIEW_BEARER_TOKEN', 'WEBHOOK_SECRET_KEY', 'SCHEDULER_EXTENDER_TOKEN']);
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(configSchema.shape);
 

@@ -12,8 +12,9 @@ describe('the typed client', () => {
   let wharf: TestRegistry;
   let client: WharfClient;
   beforeAll(async () => {
-    // The client's own token doubles as kube-apiserver's, so the TokenReview route is served.
-    wharf = await startTestRegistry({ WEBHOOK_DISPATCH_ENABLED: 'false', TOKENREVIEW_BEARER_TOKEN: ADMIN_TOKEN });
+    // The client's own token doubles as kube-apiserver's and kube-scheduler's, so the TokenReview
+    // and scheduler extender routes are served.
+    wharf = await startTestRegistry({ WEBHOOK_DISPATCH_ENABLED: 'false', TOKENREVIEW_BEARER_TOKEN: ADMIN_TOKEN, SCHEDULER_EXTENDER_TOKEN: ADMIN_TOKEN });
     client = new WharfClient({ url: wharf.url, token: ADMIN_TOKEN, retries: 0 });
   });
   afterAll(async () => {
@@ -104,6 +105,11 @@ describe('the typed client', () => {
     await client.listAudit({ project: 'walk' });
     await client.tokenReview({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: ADMIN_TOKEN } });
     await client.runGc();
+    const extenderArgs = { Pod: { metadata: { name: 'p' } }, NodeNames: ['node-1'] };
+    await client.schedulerFilter(extenderArgs);
+    await client.schedulerPrioritize(extenderArgs);
+    await client.schedulerFilter(extenderArgs, { pathToken: ADMIN_TOKEN });
+    await client.schedulerPrioritize(extenderArgs, { pathToken: ADMIN_TOKEN });
 
     await client.deleteModel('walk', 'm');
     await client.deleteProject('walk');

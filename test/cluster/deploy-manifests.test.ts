@@ -10,7 +10,8 @@ import { findKustomize, renderKustomization } from '../support/kustomize';
 import { useCluster } from '../support/cluster';
 
 const ROOT = path.resolve(__dirname, '../..');
-const KUSTOMIZATIONS = ['deploy/base', ...readdirSync(path.join(ROOT, 'deploy/overlays')).map((name) => `deploy/overlays/${name}`)];
+// deploy/scheduler last: it has no Namespace of its own and lands in the one base applied.
+const KUSTOMIZATIONS = ['deploy/base', ...readdirSync(path.join(ROOT, 'deploy/overlays')).map((name) => `deploy/overlays/${name}`), 'deploy/scheduler'];
 const FIELD_MANAGER = 'wharf-deploy-test';
 
 const cluster = useCluster('deploy');

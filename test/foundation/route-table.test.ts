@@ -20,13 +20,17 @@ describe('the route table', () => {
     expect(undecided).toEqual([]);
   });
 
-  it('keeps public only the health, metrics, docs and TokenReview routes', () => {
+  it('keeps public only the health, metrics, docs, TokenReview and scheduler extender routes', () => {
     const publicRoutes = nestRoutes(wharf.registry.app)
       .filter((route) => route.access?.kind === 'public')
       .map((route) => `${route.method} ${route.path}`)
       .sort();
     // TokenReview is called by kube-apiserver, which authenticates with its own (optional) bearer.
-    expect(publicRoutes).toEqual(['GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/v1/authn/tokenreview']);
+    // The scheduler extender is called by kube-scheduler, which proves itself with SCHEDULER_EXTENDER_TOKEN.
+    expect(publicRoutes).toEqual([
+      'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/v1/authn/tokenreview',
+      'POST /api/v1/scheduler/filter', 'POST /api/v1/scheduler/prioritize', 'POST /api/v1/scheduler/t/:token/filter', 'POST /api/v1/scheduler/t/:token/prioritize',
+    ]);
   });
 
   it('requires :project in the path of every project-scoped route', () => {

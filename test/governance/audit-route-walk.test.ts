@@ -26,6 +26,10 @@ interface Recipe {
 /** POST routes that change nothing and so write no audit record, with the reason. */
 const NOT_MUTATIONS: Record<string, string> = {
   'POST /api/v1/authn/tokenreview': 'a question from kube-apiserver about a token; answers, stores nothing',
+  'POST /api/v1/scheduler/filter': 'a question from kube-scheduler about nodes; answers from memory, stores nothing',
+  'POST /api/v1/scheduler/prioritize': 'a question from kube-scheduler about nodes; answers from memory, stores nothing',
+  'POST /api/v1/scheduler/t/:token/filter': 'the filter question with the token in the path; stores nothing',
+  'POST /api/v1/scheduler/t/:token/prioritize': 'the prioritize question with the token in the path; stores nothing',
 };
 
 const model = (project: string, name = 'm') => async (http: Http) => {

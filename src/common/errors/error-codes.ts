@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   token_expired: { status: 401, title: 'The token has expired' },
   token_revoked: { status: 401, title: 'The token has been revoked' },
   tokenreview_disabled: { status: 404, title: 'This registry does not serve TokenReview' },
+  scheduler_disabled: { status: 404, title: 'This registry does not serve the scheduler extender' },
   forbidden: { status: 403, title: 'The token does not allow this action' },
   not_found: { status: 404, title: 'No such resource' },
   route_not_found: { status: 404, title: 'No such route' },

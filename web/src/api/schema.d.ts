@@ -651,6 +651,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scheduler/filter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * kube-scheduler extender filter (ExtenderArgs → ExtenderFilterResult, nodeCacheCapable)
+         * @description Nodes without a ready Wharf agent, or without cache budget for the pod's version (annotation wharf.dev/model-version), fail with a reason; with wharf.dev/cache-policy: require only nodes holding it ready pass (unless none does). See docs/scheduling.md.
+         */
+        post: operations["SchedulerController_filter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/prioritize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * kube-scheduler extender prioritize (ExtenderArgs → HostPriorityList, scores 0–10)
+         * @description Scores the bytes of the pod's version already on each node, damped by how widely it is spread. See docs/scheduling.md.
+         */
+        post: operations["SchedulerController_prioritize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/t/{token}/filter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * kube-scheduler extender filter (ExtenderArgs → ExtenderFilterResult, nodeCacheCapable), token in the path (kube-scheduler's urlPrefix)
+         * @description Nodes without a ready Wharf agent, or without cache budget for the pod's version (annotation wharf.dev/model-version), fail with a reason; with wharf.dev/cache-policy: require only nodes holding it ready pass (unless none does). See docs/scheduling.md.
+         */
+        post: operations["SchedulerController_filterWithPathToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/t/{token}/prioritize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * kube-scheduler extender prioritize (ExtenderArgs → HostPriorityList, scores 0–10), token in the path (kube-scheduler's urlPrefix)
+         * @description Scores the bytes of the pod's version already on each node, damped by how widely it is spread. See docs/scheduling.md.
+         */
+        post: operations["SchedulerController_prioritizeWithPathToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens": {
         parameters: {
             query?: never;
@@ -1355,7 +1435,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_name" | "invalid_cursor" | "metadata_too_large" | "payload_too_large" | "unauthenticated" | "token_invalid" | "token_expired" | "token_revoked" | "tokenreview_disabled" | "forbidden" | "not_found" | "route_not_found" | "project_not_found" | "principal_not_found" | "member_not_found" | "token_not_found" | "model_not_found" | "version_not_found" | "node_not_found" | "warmup_not_found" | "method_not_allowed" | "project_exists" | "model_exists" | "project_not_empty" | "last_admin" | "version_immutable" | "version_state_conflict" | "invalid_reference" | "tag_not_found" | "endpoint_not_found" | "endpoint_model_mismatch" | "tag_pinned" | "tag_automatic" | "tag_in_use" | "version_in_use" | "model_in_use" | "version_not_ready" | "no_rollback_target" | "subscription_not_found" | "rate_limited" | "unsupported_media_type" | "invalid_path" | "part_size_mismatch" | "part_digest_mismatch" | "file_digest_mismatch" | "length_required" | "file_too_large" | "storage_quota_exceeded" | "upload_not_found" | "file_not_found" | "upload_conflict" | "upload_not_open" | "upload_incomplete" | "uploads_pending" | "version_empty" | "range_not_satisfiable" | "internal_error" | "service_unavailable" | "storage_unavailable" | "database_unavailable" | "file_content_missing";
+            code: "validation_failed" | "invalid_name" | "invalid_cursor" | "metadata_too_large" | "payload_too_large" | "unauthenticated" | "token_invalid" | "token_expired" | "token_revoked" | "tokenreview_disabled" | "scheduler_disabled" | "forbidden" | "not_found" | "route_not_found" | "project_not_found" | "principal_not_found" | "member_not_found" | "token_not_found" | "model_not_found" | "version_not_found" | "node_not_found" | "warmup_not_found" | "method_not_allowed" | "project_exists" | "model_exists" | "project_not_empty" | "last_admin" | "version_immutable" | "version_state_conflict" | "invalid_reference" | "tag_not_found" | "endpoint_not_found" | "endpoint_model_mismatch" | "tag_pinned" | "tag_automatic" | "tag_in_use" | "version_in_use" | "model_in_use" | "version_not_ready" | "no_rollback_target" | "subscription_not_found" | "rate_limited" | "unsupported_media_type" | "invalid_path" | "part_size_mismatch" | "part_digest_mismatch" | "file_digest_mismatch" | "length_required" | "file_too_large" | "storage_quota_exceeded" | "upload_not_found" | "file_not_found" | "upload_conflict" | "upload_not_open" | "upload_incomplete" | "uploads_pending" | "version_empty" | "range_not_satisfiable" | "internal_error" | "service_unavailable" | "storage_unavailable" | "database_unavailable" | "file_content_missing";
             /** @example No model "resnet" in project "vision" */
             detail: string;
             /** @description One entry per bad field (validation errors) */
@@ -6552,6 +6632,236 @@ export interface operations {
              *
              *     `project_not_found`: Project not found
              */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SchedulerController_filter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `scheduler_disabled`: This registry does not serve the scheduler extender */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SchedulerController_prioritize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Host?: string;
+                        Score?: number;
+                    }[];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `scheduler_disabled`: This registry does not serve the scheduler extender */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SchedulerController_filterWithPathToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `scheduler_disabled`: This registry does not serve the scheduler extender */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SchedulerController_prioritizeWithPathToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Host?: string;
+                        Score?: number;
+                    }[];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `scheduler_disabled`: This registry does not serve the scheduler extender */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,5 @@
 import * as Minio from 'minio';
+import { minioClients } from '../../src/storage/minio-clients';
 import type { Readable } from 'node:stream';
 
 export interface PayloadStoreOptions {
@@ -24,19 +25,7 @@ export class PayloadStore {
   private readonly prefix: string;
 
   constructor(options: PayloadStoreOptions) {
-    const url = new URL(options.endpoint);
-    const clientOptions: Minio.ClientOptions = {
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      useSSL: url.protocol === 'https:',
-      accessKey: options.accessKey,
-      secretKey: options.secretKey,
-      region: options.region,
-      pathStyle: true,
-    };
-    this.client = new Minio.Client(clientOptions);
-    this.streaming = new Minio.Client({ ...clientOptions, retryOptions: { disableRetry: true } });
-    (this.streaming as unknown as { enableSHA256: boolean }).enableSHA256 = false;
+    ({ client: this.client, streaming: this.streaming } = minioClients(options));
     this.bucket = options.bucket;
     this.prefix = `${options.deployment}/`;
   }

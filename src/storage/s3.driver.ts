@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import * as Minio from 'minio';
+import { minioClients } from './minio-clients';
 import { Readable } from 'node:stream';
 import {
   ArtifactStore,
@@ -52,20 +53,7 @@ export class S3ArtifactStore implements ArtifactStore {
   private recreating: Promise<void> | undefined;
 
   constructor(private readonly options: S3Options) {
-    const url = new URL(options.endpoint);
-    const clientOptions: Minio.ClientOptions = {
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      useSSL: url.protocol === 'https:',
-      accessKey: options.accessKey,
-      secretKey: options.secretKey,
-      region: options.region,
-      pathStyle: true,
-    };
-    this.client = new Minio.Client(clientOptions);
-    // A stream cannot be sent twice, so the streaming client never retries by itself.
-    this.streaming = new Minio.Client({ ...clientOptions, retryOptions: { disableRetry: true } });
-    (this.streaming as unknown as { enableSHA256: boolean }).enableSHA256 = false;
+    ({ client: this.client, streaming: this.streaming } = minioClients(options));
     this.bucket = options.bucket;
   }
 

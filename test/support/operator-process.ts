@@ -1,17 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { startChild, type ChildHandle } from './child-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-
-export interface OperatorProcess {
-  child: ChildProcess;
-  /** Every line it printed (pino JSON on stdout, anything else on stderr). */
-  output: string[];
-  /** SIGKILL, as a crash or an OOM kill would. */
-  kill(): Promise<void>;
-  stop(): Promise<void>;
-}
+/** The operator as a child process: every line it printed, kill (SIGKILL) and stop (SIGTERM). */
+export type OperatorProcess = ChildHandle;
 
 /**
  * Runs the operator (operator/main.ts) as a real child process from the sources, resolving once it
@@ -19,38 +9,11 @@ export interface OperatorProcess {
  * the compiler's own memory in the process, for measurements.
  */
 export async function startOperatorProcess(env: Record<string, string>, timeoutMs = 60_000, options: { compiled?: boolean } = {}): Promise<OperatorProcess> {
-  const entry = options.compiled ? ['dist/operator/main.js'] : ['-r', '@swc-node/register', 'operator/main.ts'];
-  const child = spawn(process.execPath, entry, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startChild({
+    name: 'operator',
+    args: options.compiled ? ['dist/operator/main.js'] : ['-r', '@swc-node/register', 'operator/main.ts'],
+    env: { LOG_LEVEL: 'info', ...env },
+    ready: (line) => (line.includes('wharf operator running') ? true : undefined),
+    timeoutMs,
   });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`operator did not start within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      if (!line.includes('wharf operator running')) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`operator exited with ${code} before running:\n${output.join('\n')}`));
-    });
-  });
-  return {
-    child,
-    output,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }

@@ -193,6 +193,8 @@ class FileNotFoundOnRegistryError(NotFoundError):
     code_name = "file_not_found"
 class TokenReviewDisabledError(NotFoundError):
     code_name = "tokenreview_disabled"
+class SchedulerDisabledError(NotFoundError):
+    code_name = "scheduler_disabled"
 class ProjectExistsError(ConflictError):
     code_name = "project_exists"
 class ModelExistsError(ConflictError):

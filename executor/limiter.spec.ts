@@ -40,9 +40,9 @@ describe('ConcurrencyLimiter', () => {
     const limiter = new ConcurrencyLimiter(1, 5, 20);
     granted(await limiter.acquire());
     expect(await limiter.acquire()).toEqual({ ok: false, reason: 'timeout' });
-    const controller = new AbortController();
-    const waiting = limiter.acquire(() => controller.signal);
-    controller.abort();
+    let callerLeft = () => {};
+    const waiting = limiter.acquire((cancel) => (callerLeft = cancel));
+    callerLeft();
     expect(await waiting).toEqual({ ok: false, reason: 'cancelled' });
     expect(limiter.waiting).toBe(0);
   });

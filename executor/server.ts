@@ -117,12 +117,8 @@ async function handle(parts: ServerParts, route: Route, request: IncomingMessage
   }
   // A model that is not ready still gets the request: readiness takes the pod out of the
   // Service; a request that arrives anyway is answered by the model or with 502.
-  const slot = await limiter.acquire(() => {
-    // Only a request that has to wait pays for a way to give up its place when the caller leaves.
-    const controller = new AbortController();
-    request.once('close', () => controller.abort());
-    return controller.signal;
-  });
+  // Only a request that has to wait pays for a way to give up its place when the caller leaves.
+  const slot = await limiter.acquire((cancel) => request.once('close', cancel));
   if (!slot.ok) {
     if (slot.reason === 'cancelled') return;
     if (slot.reason === 'queue_full') {

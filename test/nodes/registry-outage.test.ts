@@ -57,7 +57,10 @@ describe('a node agent while the registry is down', () => {
 
     registry = await startRegistryProcess(env);
     await eventually(async () => (await agent!.get('/healthz')).body.registry === 'reachable', 'the agent to reach the registry again', 10_000);
-    const node = await supertest(registry.url).get('/api/v1/nodes/steady').set(bearer(ADMIN_TOKEN));
-    expect(node.body).toMatchObject({ ready: true, entries: [{ project: 'vision', model: 'resnet', version: 1, state: 'ready' }] });
+    // The first heartbeat back may be a delta the registry answers with a resync (a reply lost
+    // while it stopped); the agent's whole inventory follows at once: wait for it, not for a beat.
+    const reported = async () => (await supertest(registry!.url).get('/api/v1/nodes/steady').set(bearer(ADMIN_TOKEN))).body;
+    await eventually(async () => (await reported()).entries?.[0]?.state === 'ready', 'the node to report the version ready again', 10_000);
+    expect(await reported()).toMatchObject({ ready: true, entries: [{ project: 'vision', model: 'resnet', version: 1, state: 'ready' }] });
   });
 });

@@ -152,6 +152,7 @@ describeWithServices('executor async requests (real RabbitMQ, Redis, S3, process
 
   it('replays a request with the same Idempotency-Key and refuses the key with another body', async () => {
     const executor = executors.find((candidate) => candidate.child.exitCode === null && candidate.child.signalCode === null)!;
+    await brokerReconnected(executor);
     const post = (body: string) => fetch(`${executor.url}/v1/async/predict`, { method: 'POST', headers: { 'idempotency-key': 'same-key' }, body });
     const first = await json(await post('{"x":1}'));
     const replay = await json(await post('{"x":1}'));
@@ -174,6 +175,7 @@ describeWithServices('executor async requests (real RabbitMQ, Redis, S3, process
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    await brokerReconnected(executor);
     const submitted = await json(await fetch(`${executor.url}/v1/async/predict`, { method: 'POST', headers: { 'x-callback-url': callbackUrl }, body: '{"callback":true}' }));
     expect(submitted.status).toBe(202);
     await eventually(() => received.length >= 2, 60_000, 'the callback to be retried');
@@ -233,3 +235,11 @@ describeWithServices('executor async requests (real RabbitMQ, Redis, S3, process
     await store.close();
   });
 });
+
+/**
+ * The first test restarts RabbitMQ: until an executor has reconnected its publisher it answers
+ * submissions 503 (as it should; clients retry). Later tests wait for an accepted submission first.
+ */
+async function brokerReconnected(executor: ExecutorProcess): Promise<void> {
+  await eventually(async () => (await fetch(`${executor.url}/v1/async/predict`, { method: 'POST', body: '{"probe":true}' })).status === 202, 60_000, 'the executor to accept async requests again');
+}
